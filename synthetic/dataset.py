@@ -1,0 +1,200 @@
+"""The bimodal dataset type shared by every generator, trainer, probe and report.
+
+A dataset holds train / validation / test splits. Each split carries the two observed
+modalities ``x1`` and ``x2`` (float32, first axis = samples), integer labels by name, and, for
+synthetic tasks, the discrete latent codes of each modality that a label's exact ground-truth
+table ``latent_joint(label)`` is indexed by. User arrays are wrapped with :func:`from_arrays`.
+numpy only: importing this module never imports torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SPLITS: tuple[str, ...] = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class Split:
+    """One split: ``x1`` (n, ...), ``x2`` (n, ...), labels and latent codes, all of length n.
+
+    ``latent_codes[label]`` is a pair of int arrays (code of modality 1, code of modality 2):
+    the row and column indices of ``latent_joint(label)`` for each sample. Several labels may
+    share the same arrays. ``factors`` are the raw named latent variables (e.g. ``r``, ``s1``).
+    """
+
+    x1: np.ndarray
+    x2: np.ndarray
+    labels: dict[str, np.ndarray]
+    latent_codes: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    factors: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.x1.shape[0])
+
+    def subset(self, index: np.ndarray) -> Split:
+        """The samples at ``index`` (an int or bool array), as a new split."""
+        return Split(
+            x1=self.x1[index],
+            x2=self.x2[index],
+            labels={k: v[index] for k, v in self.labels.items()},
+            latent_codes={k: (a[index], b[index]) for k, (a, b) in self.latent_codes.items()},
+            factors={k: v[index] for k, v in self.factors.items()},
+        )
+
+
+@dataclass(frozen=True)
+class MultimodalDataset:
+    """Train / val / test splits of a bimodal dataset plus what is known about its labels.
+
+    ``kind`` is ``"vector"`` (x of shape (n, d)) or ``"image"`` (x of shape (n, 3, H, W), values
+    in [0, 1]). ``num_classes[label]`` is the number of classes of each label (labels are ints
+    in ``range(num_classes)``). ``latent_joint`` maps a label to its exact ground-truth table
+    p(latent code of modality 1, latent code of modality 2, label); it is empty for user data.
+    """
+
+    name: str
+    kind: str
+    train: Split
+    val: Split
+    test: Split
+    num_classes: dict[str, int]
+    description: str = ""
+    latent_joint_fn: Callable[[str], np.ndarray] | None = None
+
+    @property
+    def label_names(self) -> tuple[str, ...]:
+        return tuple(self.num_classes)
+
+    @property
+    def has_latents(self) -> bool:
+        """True when every label has latent codes and an exact ground-truth table."""
+        return self.latent_joint_fn is not None and all(
+            label in self.train.latent_codes for label in self.num_classes
+        )
+
+    def split(self, name: str) -> Split:
+        if name not in SPLITS:
+            raise ValueError(f"unknown split {name!r}; valid splits: {', '.join(SPLITS)}")
+        return getattr(self, name)  # type: ignore[no-any-return]
+
+    def latent_joint(self, label: str) -> np.ndarray:
+        """Exact p(code1, code2, label) of shape (|code1|, |code2|, num_classes[label])."""
+        if label not in self.num_classes:
+            raise ValueError(
+                f"label {label!r} is not in dataset {self.name!r}; "
+                f"its labels: {', '.join(self.num_classes)}"
+            )
+        if self.latent_joint_fn is None:
+            raise ValueError(f"dataset {self.name!r} has no known ground-truth latent table")
+        return self.latent_joint_fn(label)
+
+    @property
+    def input_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """Shape of one sample of each modality, e.g. ((32,), (32,)) or ((3, 32, 32), ...)."""
+        return tuple(self.train.x1.shape[1:]), tuple(self.train.x2.shape[1:])
+
+
+def _check_array(name: str, array: np.ndarray, n: int | None) -> np.ndarray:
+    array = np.asarray(array)
+    if array.ndim == 0:
+        raise ValueError(f"{name} must have a sample axis; got a scalar")
+    if n is not None and array.shape[0] != n:
+        raise ValueError(f"{name} has {array.shape[0]} samples but x1 has {n}")
+    if np.issubdtype(array.dtype, np.floating) and not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return array
+
+
+def _check_labels(labels: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    if not labels:
+        raise ValueError("labels must hold at least one label array")
+    checked: dict[str, np.ndarray] = {}
+    for key, value in labels.items():
+        value = _check_array(f"labels[{key!r}]", value, n)
+        if value.ndim != 1:
+            raise ValueError(f"labels[{key!r}] must be 1-D; got shape {value.shape}")
+        if np.issubdtype(value.dtype, np.floating):
+            if not np.all(value == np.round(value)):
+                raise ValueError(f"labels[{key!r}] must hold integer class indices")
+        elif not np.issubdtype(value.dtype, np.integer) and value.dtype != np.bool_:
+            raise ValueError(f"labels[{key!r}] must hold integer class indices")
+        value = value.astype(np.int64)
+        if value.min() < 0:
+            raise ValueError(f"labels[{key!r}] has negative class indices")
+        checked[key] = value
+    return checked
+
+
+def split_indices(
+    n: int, val_fraction: float, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded random partition of ``range(n)`` into train / val / test index arrays."""
+    if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise ValueError("val_fraction and test_fraction must be in [0, 1) and sum to less than 1")
+    order = np.random.default_rng(seed).permutation(n)
+    n_val = int(round(n * val_fraction))
+    n_test = int(round(n * test_fraction))
+    if n - n_val - n_test < 1:
+        raise ValueError(f"{n} samples leave no training data")
+    return order[n_val + n_test :], order[:n_val], order[n_val : n_val + n_test]
+
+
+def from_arrays(
+    x1: np.ndarray,
+    x2: np.ndarray,
+    labels: Mapping[str, np.ndarray],
+    *,
+    latents1: np.ndarray | None = None,
+    latents2: np.ndarray | None = None,
+    name: str = "custom",
+    val_fraction: float = 0.15,
+    test_fraction: float = 0.15,
+    seed: int = 0,
+) -> MultimodalDataset:
+    """Wrap a user's own arrays into a :class:`MultimodalDataset` with a seeded random split.
+
+    ``x1`` (n, d1) or (n, 3, H, W) and ``x2`` likewise; ``labels`` maps names to int arrays (n,).
+    ``latents1`` / ``latents2`` are optional discrete codes (n,) of each modality used by the
+    model-level PID; without them the cluster-based estimator stands in. Bad shapes, NaN or
+    non-integer labels raise ``ValueError`` naming the argument.
+
+    Example:
+        >>> ds = from_arrays(np.zeros((10, 4)), np.ones((10, 3)), {"y": np.arange(10) % 2})
+        >>> len(ds.train) + len(ds.val) + len(ds.test)
+        10
+    """
+    x1 = _check_array("x1", x1, None)
+    n = int(x1.shape[0])
+    if n < 3:
+        raise ValueError(f"x1 must hold at least 3 samples; got {n}")
+    x2 = _check_array("x2", x2, n)
+    for key, arr in (("x1", x1), ("x2", x2)):
+        if arr.ndim not in (2, 4):
+            raise ValueError(f"{key} must be (n, d) vectors or (n, 3, H, W) images; got {arr.shape}")
+    if x1.ndim != x2.ndim:
+        raise ValueError("x1 and x2 must both be vectors or both be images")
+    checked = _check_labels(labels, n)
+    codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    if (latents1 is None) != (latents2 is None):
+        raise ValueError("give both latents1 and latents2, or neither")
+    if latents1 is not None and latents2 is not None:
+        c1 = _check_array("latents1", latents1, n).astype(np.int64)
+        c2 = _check_array("latents2", latents2, n).astype(np.int64)
+        codes = {key: (c1, c2) for key in checked}
+    whole = Split(
+        x1=x1.astype(np.float32), x2=x2.astype(np.float32), labels=checked, latent_codes=codes
+    )
+    train, val, test = split_indices(n, val_fraction, test_fraction, seed)
+    return MultimodalDataset(
+        name=name,
+        kind="vector" if x1.ndim == 2 else "image",
+        train=whole.subset(train),
+        val=whole.subset(val),
+        test=whole.subset(test),
+        num_classes={key: int(value.max()) + 1 for key, value in checked.items()},
+        description="user-provided arrays",
+    )
