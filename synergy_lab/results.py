@@ -1,0 +1,118 @@
+"""The results file of a run: one row per (task, method, seed, label), read and written safely.
+
+``results.csv`` is what scripts read, so it is validated on the way in (a half-written or edited
+file gets one clear error naming the problem) and written atomically on the way out (a temporary
+file in the same folder, then ``os.replace``), so an interrupted run never loses finished rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+RESULT_COLUMNS: tuple[str, ...] = (
+    "task",
+    "method",
+    "seed",
+    "label",
+    "probe_accuracy",
+    "pid_redundancy",
+    "pid_unique1",
+    "pid_unique2",
+    "pid_synergy",
+    "gt_redundancy",
+    "gt_unique1",
+    "gt_unique2",
+    "gt_synergy",
+    "train_seconds",
+)
+CURVE_COLUMNS: tuple[str, ...] = ("method", "seed", "step", "part", "value")
+_TEXT_COLUMNS = {"task", "method", "label", "part"}
+_INT_COLUMNS = {"seed", "step"}
+
+
+class ResultsFileError(ValueError):
+    """A results file that cannot be read as this toolkit wrote it."""
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_csv(path: Path, frame: pd.DataFrame) -> None:
+    atomic_write_text(path, frame.to_csv(index=False))
+
+
+def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ResultsFileError(f"{path} is not a readable CSV file ({first})") from None
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ResultsFileError(f"{path} lacks the columns {', '.join(missing)}")
+    for column in columns:
+        if column in _TEXT_COLUMNS:
+            if frame[column].isna().any():
+                raise ResultsFileError(f"{path} has empty cells in column {column!r}")
+            frame[column] = frame[column].astype(str)
+            continue
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() & frame[column].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2  # 1-based, after the header
+            raise ResultsFileError(
+                f"{path} line {row}: column {column!r} holds {frame[column][bad].iloc[0]!r}, "
+                "not a number"
+            )
+        if column in _INT_COLUMNS:
+            if values.isna().any() or not np.all(values == np.round(values)):
+                raise ResultsFileError(f"{path}: column {column!r} must hold integers")
+            values = values.astype(np.int64)
+        frame[column] = values
+    return frame
+
+
+def read_results(path: Path) -> pd.DataFrame:
+    """Read and validate a ``results.csv``; raises :class:`ResultsFileError` with one line."""
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsFileError(f"no results file at {path}")
+    frame = _read_table(path, RESULT_COLUMNS)
+    duplicated = frame.duplicated(["task", "method", "seed", "label"])
+    if duplicated.any():
+        first = frame[duplicated].iloc[0]
+        raise ResultsFileError(
+            f"{path} has duplicate rows for method {first['method']!r}, seed {first['seed']}, "
+            f"label {first['label']!r}"
+        )
+    if not frame["probe_accuracy"].dropna().between(0, 1).all():
+        raise ResultsFileError(f"{path}: probe_accuracy must lie in [0, 1]")
+    return frame
+
+
+def read_curves(path: Path) -> pd.DataFrame:
+    """Read and validate a ``curves.csv`` (training loss parts per logged step)."""
+    return _read_table(Path(path), CURVE_COLUMNS)
