@@ -13,8 +13,19 @@ from synergy_lab.methods.base import (
     MethodConfig,
     MethodContext,
 )
+from synergy_lab.methods.clip import CLIP
+from synergy_lab.methods.comm import CoMM
+from synergy_lab.methods.crossself import CrossSelf
+from synergy_lab.methods.supervised import Supervised
+from synergy_lab.methods.untrained import Untrained
 
-# METHODS: dict[str, type[Method]] is filled in as the method modules land.
-METHODS: dict[str, type[Method]] = {}
+# Registry by name: the lower bound, the baselines, the synergy-seeking methods, the upper bound.
+METHODS: dict[str, type[Method]] = {
+    "random": Untrained,
+    "clip": CLIP,
+    "crossself": CrossSelf,
+    "comm": CoMM,
+    "supervised": Supervised,
+}
 
 __all__ = ["METHODS", "Batch", "LossOutput", "Method", "MethodConfig", "MethodContext"]

@@ -1,0 +1,47 @@
+"""CLIP / CMC: cross-modal InfoNCE between the two unimodal embeddings.
+
+Each modality is embedded on its own by the shared fusion network (its tokens alone, no other
+modality), projected, and the two projections of a sample are the positive pair of a symmetric
+InfoNCE (Radford et al., ICML 2021; Tian et al., CMC, ECCV 2020). It aligns what the modalities
+share (redundancy) and, by design, cannot see synergy. The representation probed is the
+concatenation of the two unimodal fused outputs, (B, 2 * dim).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.nce import info_nce
+from synergy_lab.models import FusionModel
+
+
+def unimodal_fused(model: FusionModel, x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
+    """The fusion network applied to each modality's tokens alone: two (B, dim) outputs."""
+    t1, t2 = model.tokens(x1, x2)
+    return model.fuse(t1, None), model.fuse(None, t2)
+
+
+def concat_unimodal(model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:
+    """Concatenated unimodal fused representations (B, 2 * dim): what CLIP-like methods probe."""
+    return torch.cat(unimodal_fused(model, x1, x2), dim=1)
+
+
+class CLIP(Method):
+    """Symmetric cross-modal InfoNCE (nats) on one augmented view at ``config.temperature``."""
+
+    name = "clip"
+
+    def __init__(self, config: MethodConfig, context: MethodContext) -> None:
+        super().__init__()
+        self.temperature = config.temperature
+
+    def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
+        x1, x2 = batch.view()
+        h1, h2 = unimodal_fused(model, x1, x2)
+        loss = info_nce(model.project(h1), model.project(h2), self.temperature)
+        return LossOutput(loss=loss)
+
+    def represent(self, model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:
+        return concat_unimodal(model, x1, x2)

@@ -1,0 +1,77 @@
+"""CoMM: contrastive multimodal learning that aligns the fused representation across views.
+
+Dufumier, Castillo-Navarro et al., ICLR 2025, "What to align in multimodal contrastive
+learning?". Two augmentations of every sample (each modality augmented on its own); the same
+fusion network embeds each modality subset {1}, {2}, {1, 2}. With Z', Z'' the normalised
+projections of the full fusion under the two augmentations and z'_i, z''_i those of subset i,
+  L_i = (NT-Xent(z'_i, Z'') + NT-Xent(z''_i, Z')) / 2,   loss = mean_i L_i   (nats),
+so each unimodal embedding is pulled towards the multimodal one (redundancy and uniqueness) and
+the two multimodal views towards each other (which is where synergy can enter). For the full
+subset both halves of L_12 are the same symmetric NT-Xent, computed once. The probed
+representation is the fused CLS output of both modalities (B, dim).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch.nn.functional as F
+from torch import Tensor
+
+from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.nce import nt_xent
+from synergy_lab.models import FusionModel
+
+
+class CommTerms(NamedTuple):
+    """CoMM's three subset losses (scalars, nats) and the full-fusion projections (B, P)."""
+
+    l1: Tensor  # subset {1}
+    l2: Tensor  # subset {2}
+    l12: Tensor  # subset {1, 2}: NT-Xent(Z', Z'')
+    z_a: Tensor  # Z': normalised projection of the full fusion, first augmentation
+    z_b: Tensor  # Z'': the same for the second augmentation
+
+
+def _projected(model: FusionModel, t1: Tensor | None, t2: Tensor | None) -> Tensor:
+    return F.normalize(model.project(model.fuse(t1, t2)), dim=-1)
+
+
+def comm_terms(
+    model: FusionModel,
+    tokens_a: tuple[Tensor, Tensor],
+    tokens_b: tuple[Tensor, Tensor],
+    temperature: float,
+) -> CommTerms:
+    """CoMM's per-subset losses L_1, L_2, L_12 from the tokens of two augmentations.
+
+    ``tokens_a`` = (t1', t2'), ``tokens_b`` = (t1'', t2''), each (B, L_i, dim), as returned by
+    ``model.tokens`` on the two views; tokens are computed once per view and every subset is
+    fused from them.
+    """
+    (t1a, t2a), (t1b, t2b) = tokens_a, tokens_b
+    z_a, z_b = _projected(model, t1a, t2a), _projected(model, t1b, t2b)
+    z1a, z1b = _projected(model, t1a, None), _projected(model, t1b, None)
+    z2a, z2b = _projected(model, None, t2a), _projected(model, None, t2b)
+    l1 = (nt_xent(z1a, z_b, temperature) + nt_xent(z1b, z_a, temperature)) / 2
+    l2 = (nt_xent(z2a, z_b, temperature) + nt_xent(z2b, z_a, temperature)) / 2
+    l12 = nt_xent(z_a, z_b, temperature)
+    return CommTerms(l1=l1, l2=l2, l12=l12, z_a=z_a, z_b=z_b)
+
+
+class CoMM(Method):
+    """CoMM loss, the mean of L_1, L_2, L_12 at temperature ``config.temperature``."""
+
+    name = "comm"
+
+    def __init__(self, config: MethodConfig, context: MethodContext) -> None:
+        super().__init__()
+        self.temperature = config.temperature
+
+    def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
+        tokens_a = model.tokens(*batch.view())
+        tokens_b = model.tokens(*batch.view())
+        terms = comm_terms(model, tokens_a, tokens_b, self.temperature)
+        loss = (terms.l1 + terms.l2 + terms.l12) / 3
+        parts = {"L1": terms.l1.item(), "L2": terms.l2.item(), "L12": terms.l12.item()}
+        return LossOutput(loss=loss, parts=parts)
