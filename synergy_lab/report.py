@@ -138,7 +138,9 @@ def plot_pid(frame: pd.DataFrame, path: Path) -> None:
         cell = frame[frame.label == label]
         bars = {"ground truth": cell[[f"gt_{p}" for p in PID_PARTS]].mean().to_numpy()}
         for method in methods:
-            bars[method] = cell[cell.method == method][[f"pid_{p}" for p in PID_PARTS]].mean()
+            bars[method] = (
+                cell[cell.method == method][[f"pid_{p}" for p in PID_PARTS]].mean().to_numpy()
+            )
         bottom = [0.0] * len(bars)
         for i, part in enumerate(PID_PARTS):
             heights = [float(v[i]) for v in bars.values()]

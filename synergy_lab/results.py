@@ -7,6 +7,8 @@ file in the same folder, then ``os.replace``), so an interrupted run never loses
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import tempfile
@@ -64,10 +66,26 @@ def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def _check_row_lengths(path: Path, text: str) -> None:
+    """Every line has as many fields as the header: a cut-off last row is caught here."""
+    rows = csv.reader(io.StringIO(text))
+    header = next(rows, None)
+    if not header:
+        raise ResultsFileError(f"{path} is empty")
+    for line, row in enumerate(rows, start=2):
+        if row and len(row) != len(header):
+            raise ResultsFileError(
+                f"{path} line {line} has {len(row)} fields, the header {len(header)} "
+                "(a half-written or edited file?)"
+            )
+
+
 def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        text = path.read_text(encoding="utf-8")
+        _check_row_lengths(path, text)
+        frame = pd.read_csv(io.StringIO(text))
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ResultsFileError(f"{path} is not a readable CSV file ({first})") from None
     missing = [c for c in columns if c not in frame.columns]
