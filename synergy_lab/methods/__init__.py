@@ -16,6 +16,7 @@ from synergy_lab.methods.base import (
 from synergy_lab.methods.clip import CLIP
 from synergy_lab.methods.comm import CoMM
 from synergy_lab.methods.crossself import CrossSelf
+from synergy_lab.methods.infmasking import InfMasking
 from synergy_lab.methods.supervised import Supervised
 from synergy_lab.methods.untrained import Untrained
 
@@ -25,6 +26,7 @@ METHODS: dict[str, type[Method]] = {
     "clip": CLIP,
     "crossself": CrossSelf,
     "comm": CoMM,
+    "infmasking": InfMasking,
     "supervised": Supervised,
 }
 

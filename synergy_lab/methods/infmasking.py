@@ -1,0 +1,198 @@
+"""InfMasking: CoMM plus contrast between unmasked and randomly masked fused views.
+
+Wen et al., "InfMasking: Unleashing Synergistic Information by Contrastive Multimodal
+Interactions" (NeurIPS 2025, arXiv 2509.25270), built on CoMM (Dufumier et al., ICLR 2025).
+
+After the encoders, each sample keeps a random ``floor(L_m (1 - rho))`` of the L_m tokens of each
+modality m (the rest become the learned mask token; the CLS token is never masked) and the
+transformer fuses what is left. T such masked fused views per augmentation are projected and
+L2-normalised into k_1..k_T (T, B, P); q (B, P) is the normalised projection of the unmasked fused
+view of the same augmentation. Treating the masked embeddings of sample i as Gaussian with mean
+mu_i and covariance Sigma_i (estimated from the T masks), the expectation of the InfoNCE over
+infinitely many masks is bounded in closed form (the paper's InfMasking loss), per anchor i:
+
+    L_mask(i) = -q_i.mu_i / tau
+                + log( exp(q_i.mu_i / tau + lambda q_i^T Sigma_i q_i / (2 tau^2))
+                       + sum_t sum_{j != i} exp(q_i.k_{t,j} / tau)
+                       + sum_{j != i} exp(q_i.q_j / tau) )
+
+in nats. The negatives are exactly these in the authors' public code (every masked view of every
+other sample, plus the other samples' unmasked views); Sigma_i is the population (1/T) covariance
+of the T masked views, as there. lambda ramps linearly from 0 to ``mask_lambda`` over the first
+``mask_ramp`` fraction of training (the authors ramp over all epochs; ``mask_ramp=1`` gives that).
+The total loss is the mean of [w L_mask(aug 1), w L_mask(aug 2), L_1, L_2, L_12] with CoMM's
+terms L_S (see :mod:`synergy_lab.methods.comm`) and w = ``mask_weight``.
+``gaussian_closed_form=False`` is the ablation that replaces the closed form by the plain average
+over the T masks of the same InfoNCE with k_{t,i} as the positive.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.comm import comm_terms
+from synergy_lab.models import FusionModel
+
+
+def kept_tokens(length: int, ratio: float) -> int:
+    """Tokens kept out of ``length`` at mask ratio ``ratio``: floor(length (1 - ratio)).
+
+    A 1e-9 slack keeps exact products (e.g. 10 * (1 - 0.9)) from rounding one token down.
+    """
+    if length < 1:
+        raise ValueError(f"length must be >= 1; got {length}")
+    if not 0 < ratio < 1:
+        raise ValueError(f"ratio must be in (0, 1); got {ratio}")
+    return int(math.floor(length * (1.0 - ratio) + 1e-9))
+
+
+def sample_keep_masks(
+    batch: int,
+    length: int,
+    ratio: float,
+    num_masks: int,
+    generator: torch.Generator | None = None,
+    device: torch.device | str | None = None,
+) -> Tensor:
+    """Random keep masks (num_masks, batch, length), bool, True = token kept.
+
+    Every row keeps exactly ``kept_tokens(length, ratio)`` tokens, a uniformly random subset drawn
+    independently per mask and sample (all rows at once: ranks of uniform noise).
+    """
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1; got {batch}")
+    if num_masks < 1:
+        raise ValueError(f"num_masks must be >= 1; got {num_masks}")
+    keep = kept_tokens(length, ratio)
+    noise = torch.rand(num_masks, batch, length, generator=generator, device=device)
+    ranks = noise.argsort(dim=-1).argsort(dim=-1)
+    return ranks < keep
+
+
+def masked_fused_views(
+    model: FusionModel, tokens1: Tensor, tokens2: Tensor, keep1: Tensor, keep2: Tensor
+) -> Tensor:
+    """Fused CLS outputs (T, B, dim) of T masked copies of the batch, in one transformer pass.
+
+    ``tokens*``: (B, L_m, dim); ``keep*``: (T, B, L_m) from :func:`sample_keep_masks`. The tokens
+    are repeated T times along the batch axis (mask-major), so row t * B + b is sample b, mask t.
+    """
+    num_masks, batch = keep1.shape[:2]
+    if keep2.shape[:2] != (num_masks, batch) or tokens1.shape[0] != batch:
+        raise ValueError("keep1, keep2 and the tokens must agree on (num_masks, batch)")
+    fused = model.fuse(
+        tokens1.repeat(num_masks, 1, 1),
+        tokens2.repeat(num_masks, 1, 1),
+        keep1.reshape(num_masks * batch, -1),
+        keep2.reshape(num_masks * batch, -1),
+    )
+    return fused.view(num_masks, batch, -1)
+
+
+def ramped_lambda(progress: float, max_lambda: float, ramp: float) -> float:
+    """lambda at training fraction ``progress``: linear from 0 to ``max_lambda`` over ``ramp``."""
+    if ramp <= 0:
+        return max_lambda
+    return max_lambda * min(1.0, max(0.0, progress) / ramp)
+
+
+def _check_views(q: Tensor, k: Tensor, temperature: float) -> None:
+    if q.ndim != 2 or k.ndim != 3 or k.shape[1:] != q.shape:
+        raise ValueError(
+            f"q must be (B, P) and k (T, B, P); got {tuple(q.shape)}, {tuple(k.shape)}"
+        )
+    if q.shape[0] < 2:
+        raise ValueError("the masked InfoNCE needs a batch of at least 2 (negatives)")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be > 0; got {temperature}")
+
+
+def _negative_logits(q: Tensor, k: Tensor, temperature: float) -> Tensor:
+    """Negative logits (B, T*B + B) of each anchor q_i: q_i.k_{t,j} and q_i.q_j for j != i."""
+    num_masks, batch, _ = k.shape
+    other = ~torch.eye(batch, dtype=torch.bool, device=q.device)
+    to_masked = torch.einsum("ip,tjp->itj", q, k) / temperature  # (B, T, B)
+    to_masked = to_masked.masked_fill(~other.unsqueeze(1), float("-inf"))
+    to_unmasked = (q @ q.T / temperature).masked_fill(~other, float("-inf"))  # (B, B)
+    return torch.cat([to_masked.reshape(batch, num_masks * batch), to_unmasked], dim=1)
+
+
+def gaussian_masked_nce(q: Tensor, k: Tensor, lam: float, temperature: float) -> Tensor:
+    """InfMasking's closed-form masked InfoNCE (Wen et al. 2025), mean over the B anchors; nats.
+
+    ``q``: (B, P) normalised unmasked views (anchors); ``k``: (T, B, P) normalised masked views.
+    mu_i and Sigma_i are the mean and population covariance of k_{1..T, i}; the covariance only
+    enters as q_i^T Sigma_i q_i = mean_t (q_i.(k_{t,i} - mu_i))^2, so no P x P matrix is formed.
+    """
+    _check_views(q, k, temperature)
+    if lam < 0:
+        raise ValueError(f"lam must be >= 0; got {lam}")
+    mean = k.mean(dim=0)  # (B, P)
+    aligned = (q * mean).sum(dim=-1) / temperature  # q_i.mu_i / tau
+    spread = (((k - mean) * q).sum(dim=-1) ** 2).mean(dim=0)  # q_i^T Sigma_i q_i
+    positive = aligned + lam * spread / (2 * temperature**2)
+    logits = torch.cat([positive.unsqueeze(1), _negative_logits(q, k, temperature)], dim=1)
+    return (torch.logsumexp(logits, dim=1) - aligned).mean()
+
+
+def average_masked_nce(q: Tensor, k: Tensor, temperature: float) -> Tensor:
+    """Ablation: the same InfoNCE with each k_{t,i} as positive, averaged over t and i; nats.
+
+    Negatives as in :func:`gaussian_masked_nce`. Equals it when all T masked views coincide.
+    """
+    _check_views(q, k, temperature)
+    positive = (k * q).sum(dim=-1) / temperature  # (T, B)
+    negatives = torch.logsumexp(_negative_logits(q, k, temperature), dim=1)  # (B,)
+    return (torch.logaddexp(positive, negatives) - positive).mean()
+
+
+class InfMasking(Method):
+    """CoMM's loss plus the closed-form masked-view InfoNCE of InfMasking (see module docstring)."""
+
+    name = "infmasking"
+
+    def __init__(self, config: MethodConfig, context: MethodContext) -> None:
+        super().__init__()
+        if not isinstance(config, MethodConfig):
+            raise ValueError(f"config must be a MethodConfig; got {type(config).__name__}")
+        self.config = config
+        self.context = context
+
+    def _masked_views(self, model: FusionModel, tokens: tuple[Tensor, Tensor]) -> Tensor:
+        """Normalised projections (T, B, P) of T masked fused views of one augmentation."""
+        cfg = self.config
+        t1, t2 = tokens
+        batch = t1.shape[0]
+        keep1 = sample_keep_masks(
+            batch, t1.shape[1], cfg.mask_ratio, cfg.num_masks, device=t1.device
+        )
+        keep2 = sample_keep_masks(
+            batch, t2.shape[1], cfg.mask_ratio, cfg.num_masks, device=t2.device
+        )
+        fused = masked_fused_views(model, t1, t2, keep1, keep2).flatten(0, 1)
+        return F.normalize(model.project(fused), dim=-1).view(cfg.num_masks, batch, -1)
+
+    def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
+        cfg = self.config
+        tokens = [model.tokens(*batch.view()) for _ in range(2)]
+        terms = comm_terms(model, tokens[0], tokens[1], cfg.temperature)
+        parts = {"L1": terms.l1.item(), "L2": terms.l2.item(), "L12": terms.l12.item()}
+        total = terms.l1 + terms.l2 + terms.l12
+        lam = ramped_lambda(batch.progress, cfg.mask_lambda, cfg.mask_ramp)
+        if cfg.mask_weight > 0:  # the masked views are only computed when they count
+            for index, (view, q) in enumerate(zip(tokens, (terms.z_a, terms.z_b), strict=True)):
+                k = self._masked_views(model, view)
+                if cfg.gaussian_closed_form:
+                    masked = gaussian_masked_nce(q, k, lam, cfg.temperature)
+                else:
+                    masked = average_masked_nce(q, k, cfg.temperature)
+                parts[f"mask_{index + 1}"] = masked.item()
+                total = total + cfg.mask_weight * masked
+        loss = total / 5
+        parts["lambda"] = lam
+        return LossOutput(loss=loss, parts=parts)
