@@ -1,8 +1,24 @@
 """Bimodal datasets whose redundant, unique and synergistic parts are known by construction.
 
-numpy only: importing this package never imports torch.
+Tasks (``TASKS``, ``get_task``, ``make_dataset``): ``xor``, ``and``, ``or`` (gates of one bit
+per modality beside shared and private bits), ``mix`` (a tunable blend of all four PID atoms)
+and ``trifeature`` (bimodal Trifeatures image pairs). Every label comes with its exact
+ground-truth table p(code1, code2, label). numpy only: importing this package never imports
+torch.
 """
 
+from synthetic.base import Task
+from synthetic.config import TaskConfig
 from synthetic.dataset import MultimodalDataset, Split, from_arrays
+from synthetic.registry import TASKS, get_task, make_dataset
 
-__all__ = ["MultimodalDataset", "Split", "from_arrays"]
+__all__ = [
+    "TASKS",
+    "MultimodalDataset",
+    "Split",
+    "Task",
+    "TaskConfig",
+    "from_arrays",
+    "get_task",
+    "make_dataset",
+]

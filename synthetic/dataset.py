@@ -79,7 +79,8 @@ class MultimodalDataset:
     def split(self, name: str) -> Split:
         if name not in SPLITS:
             raise ValueError(f"unknown split {name!r}; valid splits: {', '.join(SPLITS)}")
-        return getattr(self, name)  # type: ignore[no-any-return]
+        split: Split = getattr(self, name)
+        return split
 
     def latent_joint(self, label: str) -> np.ndarray:
         """Exact p(code1, code2, label) of shape (|code1|, |code2|, num_classes[label])."""
@@ -174,7 +175,9 @@ def from_arrays(
     x2 = _check_array("x2", x2, n)
     for key, arr in (("x1", x1), ("x2", x2)):
         if arr.ndim not in (2, 4):
-            raise ValueError(f"{key} must be (n, d) vectors or (n, 3, H, W) images; got {arr.shape}")
+            raise ValueError(
+                f"{key} must be (n, d) vectors or (n, 3, H, W) images; got {arr.shape}"
+            )
     if x1.ndim != x2.ndim:
         raise ValueError("x1 and x2 must both be vectors or both be images")
     checked = _check_labels(labels, n)

@@ -1,0 +1,87 @@
+"""Settings of every synthetic task, in one typed frozen dataclass checked at construction.
+
+Each task reads the fields it needs and ignores the rest: ``noise`` and ``hidden`` only matter
+for the vector tasks, ``bits_*`` and ``strength_*`` only for ``mix``, ``image_size`` and the
+``trifeature_*`` rates only for ``trifeature``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+MAX_MIX_CODE_BITS = 6  # mix: latent bits per modality, so tables stay <= 64 x 64 x classes
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """How big, how noisy and how mixed a synthetic dataset is.
+
+    The defaults give ~10k samples of 32-dim vectors per modality (or 32-px images), small
+    enough that a small transformer trains on them in about a minute on a 2-core CPU.
+    """
+
+    n_samples: int = 10_000  # total samples, before the train / val / test split
+    dim: int = 32  # vector tasks: observed features per modality
+    noise: float = 0.5  # vector tasks: std of additive Gaussian noise (signal has unit std)
+    hidden: int = 64  # vector tasks: width of the fixed random tanh network
+    image_size: int = 32  # trifeature: height and width of each image in pixels
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+    bits_r: int = 2  # mix: redundant bits r, seen by both modalities
+    bits_u: int = 2  # mix: unique bits u1 (modality 1 only) and u2 (modality 2 only) each
+    bits_s: int = 2  # mix: synergistic bits s1 (modality 1), s2 (modality 2); S = s1 XOR s2
+    strength_r: float = 1.0  # mix: how strongly the composite label Y depends on R, in [0, 1]
+    strength_u1: float = 1.0  # mix: ... on U1
+    strength_u2: float = 1.0  # mix: ... on U2
+    strength_s: float = 1.0  # mix: ... on S
+    trifeature_train_synergy_rate: float = 0.9  # P((texture1, colour2) in the bijection), train
+    trifeature_eval_synergy_rate: float = 0.5  # the same for val / test (and latent_joint)
+
+    def __post_init__(self) -> None:
+        for name in ("n_samples", "dim", "hidden", "bits_r", "bits_u", "bits_s"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"TaskConfig.{name} must be a positive integer; got {value!r}")
+        if isinstance(self.image_size, bool) or not isinstance(self.image_size, int):
+            raise ValueError(f"TaskConfig.image_size must be an integer; got {self.image_size!r}")
+        if self.image_size < 8:
+            raise ValueError(f"TaskConfig.image_size must be >= 8 pixels; got {self.image_size}")
+        if not (math.isfinite(self.noise) and self.noise >= 0):
+            raise ValueError(f"TaskConfig.noise must be a finite number >= 0; got {self.noise}")
+        for name in ("val_fraction", "test_fraction"):
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                raise ValueError(f"TaskConfig.{name} must be in [0, 1); got {value}")
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ValueError(
+                "TaskConfig.val_fraction + TaskConfig.test_fraction must be < 1; got "
+                f"{self.val_fraction} + {self.test_fraction}"
+            )
+        n_train = (
+            self.n_samples
+            - round(self.n_samples * self.val_fraction)
+            - round(self.n_samples * self.test_fraction)
+        )
+        if n_train < 1:
+            raise ValueError(f"TaskConfig.n_samples = {self.n_samples} leaves no training samples")
+        code_bits = self.bits_r + self.bits_u + self.bits_s
+        if code_bits > MAX_MIX_CODE_BITS:
+            raise ValueError(
+                "TaskConfig.bits_r + bits_u + bits_s must be <= "
+                f"{MAX_MIX_CODE_BITS} (latent tables <= 64 x 64); got {code_bits}"
+            )
+        for name in ("strength_r", "strength_u1", "strength_u2", "strength_s"):
+            value = getattr(self, name)
+            if not 0 <= value <= 1:
+                raise ValueError(f"TaskConfig.{name} must be in [0, 1]; got {value}")
+        if not 0 <= self.trifeature_train_synergy_rate <= 1:
+            raise ValueError(
+                "TaskConfig.trifeature_train_synergy_rate must be in [0, 1]; got "
+                f"{self.trifeature_train_synergy_rate}"
+            )
+        if not 0 < self.trifeature_eval_synergy_rate < 1:
+            raise ValueError(
+                "TaskConfig.trifeature_eval_synergy_rate must be in (0, 1) so that both classes "
+                f"occur; got {self.trifeature_eval_synergy_rate}"
+            )
