@@ -16,6 +16,7 @@ from synergy_lab.methods.base import (
 from synergy_lab.methods.clip import CLIP
 from synergy_lab.methods.comm import CoMM
 from synergy_lab.methods.crossself import CrossSelf
+from synergy_lab.methods.factorcl import FactorCL
 from synergy_lab.methods.infmasking import InfMasking
 from synergy_lab.methods.supervised import Supervised
 from synergy_lab.methods.untrained import Untrained
@@ -27,6 +28,7 @@ METHODS: dict[str, type[Method]] = {
     "crossself": CrossSelf,
     "comm": CoMM,
     "infmasking": InfMasking,
+    "factorcl": FactorCL,
     "supervised": Supervised,
 }
 
