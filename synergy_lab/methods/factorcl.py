@@ -16,14 +16,15 @@ f* fitted by maximising its own InfoNCE. Conditional bounds see each view's head
 concatenated with that of its augmentation: [h(x1), h(x1')] against [h(x2), h(x2')]. X is the
 clean batch and X' one augmented view of it (``batch.view()``), as in the authors' SSL code.
 
-Architecture (the public code's choice, kept): one encoder per modality, here the shared model's
-unimodal fused output ``model.fuse(t_i only)`` (B, dim), and a two-layer MLP head per bound and
-modality on top of it; the heads of S's bounds form the shared factor Z_Si, those of U_i's bounds
-the unique factor Z_Ui. ``represent`` returns [Z_S1, Z_S2, Z_U1, Z_U2] (B, 10 * projection_dim).
-Critics are separable, f(a, b) = g(a) . h(b) with MLPs g, h (as in CPC and the
-separable critics of the public code's critic module), so all B^2 pair scores are one matrix
-product; the public code's concatenation critics, an MLP over [a; b], cost B^2 * hidden^2 per
-bound and made one step take seconds on a CPU. This is the one architectural deviation.
+Architecture: the paper speaks of separate shared and unique encoders; the authors' code
+realises them as one backbone per modality with a head per bound, which is what is built here.
+The backbone is the shared model's unimodal fused output ``model.fuse(t_i only)`` (B, dim), each
+head a two-layer MLP on it; the heads of S's bounds form the shared factor Z_Si, those of U_i's
+bounds the unique factor Z_Ui; ``represent`` returns [Z_S1, Z_S2, Z_U1, Z_U2], (B, 10 P) with
+P = projection_dim. Critics are separable, f(a, b) = g(a) . h(b) with MLPs g and h (as in CPC,
+and among the public code's critics), so all B^2 pair scores are one matrix product; the
+public code's concatenation critics, an MLP over [a; b], cost B^2 * hidden^2 per bound and made
+one step take seconds on a CPU. This is the one architectural deviation.
 The two CLUB critics are trained only in ``inner_step`` (``critic_steps`` Adam steps at
 ``critic_lr`` per batch, on detached embeddings); the main loss uses them with frozen weights.
 ``MethodConfig.temperature`` is not used: the critics' scores carry their own scale.
