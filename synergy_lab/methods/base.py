@@ -107,7 +107,7 @@ class Method(nn.Module):
 
     def represent(self, model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:
         """Representation (B, D) that probes read; the fused CLS output by default."""
-        return model(x1, x2)  # type: ignore[no-any-return]
+        return model(x1, x2)
 
     def inner_step(self, batch: Batch, model: FusionModel) -> None:
         """Optional work before the main step (e.g. fitting CLUB critics); none by default."""

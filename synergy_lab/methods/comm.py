@@ -33,8 +33,31 @@ class CommTerms(NamedTuple):
     z_b: Tensor  # Z'': the same for the second augmentation
 
 
-def _projected(model: FusionModel, t1: Tensor | None, t2: Tensor | None) -> Tensor:
-    return F.normalize(model.project(model.fuse(t1, t2)), dim=-1)
+def subset_projections(
+    model: FusionModel, tokens1: Tensor, tokens2: Tensor
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Normalised projections (B, P) of the fused subsets {1}, {2}, {1, 2} of one view's tokens."""
+
+    def project(t1: Tensor | None, t2: Tensor | None) -> Tensor:
+        return F.normalize(model.project(model.fuse(t1, t2)), dim=-1)
+
+    return project(tokens1, None), project(None, tokens2), project(tokens1, tokens2)
+
+
+def comm_losses(
+    view_a: tuple[Tensor, Tensor, Tensor],
+    view_b: tuple[Tensor, Tensor, Tensor],
+    temperature: float,
+) -> tuple[Tensor, Tensor, Tensor]:
+    """L_1, L_2, L_12 (nats) from the subset projections (z_1, z_2, z_12) of two augmentations.
+
+    L_i = (NT-Xent(z'_i, z''_12) + NT-Xent(z''_i, z'_12)) / 2; L_12 = NT-Xent(z'_12, z''_12).
+    """
+    (z1a, z2a, za), (z1b, z2b, zb) = view_a, view_b
+    l1 = (nt_xent(z1a, zb, temperature) + nt_xent(z1b, za, temperature)) / 2
+    l2 = (nt_xent(z2a, zb, temperature) + nt_xent(z2b, za, temperature)) / 2
+    l12 = nt_xent(za, zb, temperature)
+    return l1, l2, l12
 
 
 def comm_terms(
@@ -49,14 +72,10 @@ def comm_terms(
     ``model.tokens`` on the two views; tokens are computed once per view and every subset is
     fused from them.
     """
-    (t1a, t2a), (t1b, t2b) = tokens_a, tokens_b
-    z_a, z_b = _projected(model, t1a, t2a), _projected(model, t1b, t2b)
-    z1a, z1b = _projected(model, t1a, None), _projected(model, t1b, None)
-    z2a, z2b = _projected(model, None, t2a), _projected(model, None, t2b)
-    l1 = (nt_xent(z1a, z_b, temperature) + nt_xent(z1b, z_a, temperature)) / 2
-    l2 = (nt_xent(z2a, z_b, temperature) + nt_xent(z2b, z_a, temperature)) / 2
-    l12 = nt_xent(z_a, z_b, temperature)
-    return CommTerms(l1=l1, l2=l2, l12=l12, z_a=z_a, z_b=z_b)
+    view_a = subset_projections(model, *tokens_a)
+    view_b = subset_projections(model, *tokens_b)
+    l1, l2, l12 = comm_losses(view_a, view_b, temperature)
+    return CommTerms(l1=l1, l2=l2, l12=l12, z_a=view_a[2], z_b=view_b[2])
 
 
 class CoMM(Method):

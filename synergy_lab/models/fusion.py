@@ -204,4 +204,4 @@ class FusionModel(nn.Module):
 
     def project(self, z: Tensor) -> Tensor:
         """Projection head output (B, projection_dim), not normalised."""
-        return self.head(z)  # type: ignore[no-any-return]
+        return self.head(z)

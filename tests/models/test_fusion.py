@@ -1,0 +1,103 @@
+"""The shared fusion model: token shapes, modality subsets, masking, config checks."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from synergy_lab.models import FusionModel, ModelConfig
+
+TINY = ModelConfig(
+    dim=8, depth=1, heads=2, vector_tokens=3, encoder_hidden=16, cnn_channels=4, projection_dim=6
+)
+
+
+def vector_model(seed: int = 0) -> FusionModel:
+    torch.manual_seed(seed)
+    return FusionModel(((5,), (7,)), TINY)
+
+
+def test_vector_tokens_and_outputs_have_the_documented_shapes() -> None:
+    model = vector_model()
+    x1, x2 = torch.randn(4, 5), torch.randn(4, 7)
+    t1, t2 = model.tokens(x1, x2)
+    assert t1.shape == (4, 3, 8) and t2.shape == (4, 3, 8)
+    assert model.fuse(t1, None).shape == (4, 8)
+    assert model.fuse(None, t2).shape == (4, 8)
+    assert model(x1, x2).shape == (4, 8)
+    assert model.project(model(x1, x2)).shape == (4, 6)
+    assert model.dim == 8
+
+
+@pytest.mark.parametrize("size", [8, 16, 20])
+def test_image_encoder_gives_sixteen_tokens_for_any_size(size: int) -> None:
+    torch.manual_seed(0)
+    model = FusionModel(((3, size, size), (3, size, size)), TINY)
+    t1, t2 = model.tokens(torch.rand(2, 3, size, size), torch.rand(2, 3, size, size))
+    assert t1.shape == (2, 16, 8) and t2.shape == (2, 16, 8)
+    assert model(torch.rand(2, 3, size, size), torch.rand(2, 3, size, size)).shape == (2, 8)
+
+
+def test_fuse_of_both_is_forward_and_differs_from_one_modality() -> None:
+    model = vector_model().eval()
+    x1, x2 = torch.randn(4, 5), torch.randn(4, 7)
+    t1, t2 = model.tokens(x1, x2)
+    torch.testing.assert_close(model.fuse(t1, t2), model(x1, x2))
+    assert not torch.allclose(model.fuse(t1, t2), model.fuse(t1, None))
+
+
+def test_unimodal_fusion_ignores_the_other_modality() -> None:
+    model = vector_model().eval()
+    x1 = torch.randn(4, 5)
+    a = model.fuse(model.tokens(x1, torch.randn(4, 7))[0], None)
+    b = model.fuse(model.tokens(x1, torch.randn(4, 7))[0], None)
+    torch.testing.assert_close(a, b)
+
+
+def test_mask_replaces_exactly_the_dropped_tokens_by_the_mask_token() -> None:
+    model = vector_model()
+    tokens = torch.randn(2, 3, 8)
+    keep = torch.tensor([[True, False, True], [False, False, True]])
+    masked = model.mask(tokens, keep)
+    torch.testing.assert_close(masked[keep], tokens[keep])
+    torch.testing.assert_close(masked[~keep], model.mask_token[0].expand(3, 8))
+    all_kept = model.fuse(tokens, None, torch.ones(2, 3, dtype=torch.bool))
+    torch.testing.assert_close(all_kept, model.fuse(tokens, None))
+
+
+def test_gradients_reach_the_mask_token_only_when_masking() -> None:
+    model = vector_model()
+    x1, x2 = torch.randn(4, 5), torch.randn(4, 7)
+    weights = torch.randn(8)  # a plain sum of a LayerNorm output has zero gradient
+    t1, t2 = model.tokens(x1, x2)
+    (model.fuse(t1, t2) @ weights).sum().backward()
+    assert model.mask_token.grad is None
+    assert model.cls_token.grad is not None and model.cls_token.grad.abs().sum() > 0
+    keep = torch.zeros(4, 3, dtype=torch.bool)
+    t1, t2 = model.tokens(x1, x2)
+    (model.fuse(t1, t2, keep, None) @ weights).sum().backward()
+    assert model.mask_token.grad is not None and model.mask_token.grad.abs().sum() > 0
+
+
+def test_fuse_needs_a_modality_and_shapes_are_checked() -> None:
+    model = vector_model()
+    with pytest.raises(ValueError, match="at least one modality"):
+        model.fuse(None, None)
+    with pytest.raises(ValueError, match="input shape"):
+        FusionModel(((2, 3), (4,)), TINY)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"dim": 0}, "dim"),
+        ({"depth": 0}, "depth"),
+        ({"heads": 3}, "heads"),
+        ({"vector_tokens": 0}, "vector_tokens"),
+        ({"projection_dim": 0}, "projection_dim"),
+        ({"dropout": 1.0}, "dropout"),
+    ],
+)
+def test_bad_model_config_is_rejected(kwargs: dict[str, float], name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        ModelConfig(**kwargs)  # type: ignore[arg-type]
