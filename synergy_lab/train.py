@@ -1,0 +1,360 @@
+"""The one trainer: any registered method, any dataset, one readable loop.
+
+``train(method_name, dataset)`` builds the shared :class:`FusionModel` for the dataset's input
+shapes and the method from ``METHODS``, then runs AdamW over both with linear warm-up and a
+cosine decay, bf16 autocast on CUDA only, a progress bar and a NaN guard, and returns a
+:class:`TrainedModel` whose ``represent`` gives frozen numpy representations for the probes.
+Seeded: the same seed on CPU gives bit-identical weights, losses and representations. There is
+no model selection by validation, test or probe scores: the last step's weights are returned.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from synergy_lab.augment import AugmentConfig, make_augment
+from synergy_lab.methods import METHODS, Batch, Method, MethodConfig, MethodContext
+from synergy_lab.models import FusionModel, ModelConfig
+from synthetic import MultimodalDataset
+
+CHECKPOINT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation settings; defaults are tuned so every method trains on ``xor`` in < 1 min (CPU).
+
+    ``lr`` is AdamW's peak learning rate, reached after ``warmup_fraction`` of the steps and then
+    (``cosine``) decayed to 0 along a half cosine. ``max_grad_norm`` = 0 turns clipping off.
+    ``checkpoint``, if set, is where the trained model is saved at the end.
+    """
+
+    epochs: int = 40
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    warmup_fraction: float = 0.05
+    cosine: bool = True
+    max_grad_norm: float = 1.0
+    device: str = "auto"  # "auto" | "cpu" | "cuda" (or "cuda:N")
+    seed: int = 0
+    progress: bool = True
+    checkpoint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.epochs < 0:
+            raise ValueError(f"TrainConfig.epochs must be >= 0; got {self.epochs}")
+        if self.batch_size < 2:
+            raise ValueError(f"TrainConfig.batch_size must be >= 2; got {self.batch_size}")
+        if not self.lr > 0:
+            raise ValueError(f"TrainConfig.lr must be > 0; got {self.lr}")
+        if self.weight_decay < 0:
+            raise ValueError(f"TrainConfig.weight_decay must be >= 0; got {self.weight_decay}")
+        if not 0 <= self.warmup_fraction < 1:
+            raise ValueError(
+                f"TrainConfig.warmup_fraction must be in [0, 1); got {self.warmup_fraction}"
+            )
+        if self.max_grad_norm < 0:
+            raise ValueError(f"TrainConfig.max_grad_norm must be >= 0; got {self.max_grad_norm}")
+        if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
+            raise ValueError(
+                f"TrainConfig.device must be 'auto', 'cpu' or 'cuda'; got {self.device!r}"
+            )
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU; ``"cuda"`` without a GPU is a ValueError."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cpu":
+        return torch.device("cpu")
+    if device == "cuda" or device.startswith("cuda:"):
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} was asked for but CUDA is not available")
+        return torch.device(device)
+    raise ValueError(f"device must be 'auto', 'cpu' or 'cuda'; got {device!r}")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, numpy's and torch's global generators (model init, dropout, masks).
+
+    numpy's legacy global generator is seeded on purpose, for any code that still draws from it.
+    """
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002
+    torch.manual_seed(seed)
+
+
+def lr_factor(step: int, total_steps: int, warmup_steps: int, cosine: bool) -> float:
+    """Multiplier of the peak lr at ``step``: linear warm-up to 1, then a half cosine to 0."""
+    if step < warmup_steps:
+        return (step + 1) / warmup_steps
+    if not cosine:
+        return 1.0
+    progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+    return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def make_optimizer(params: list[nn.Parameter], config: TrainConfig) -> torch.optim.AdamW:
+    """AdamW with weight decay on matrices only (not on biases, norms' gains or 1-D vectors)."""
+    decay = [p for p in params if p.ndim >= 2]
+    no_decay = [p for p in params if p.ndim < 2]
+    groups = [
+        {"params": decay, "weight_decay": config.weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=config.lr)
+
+
+@dataclass
+class TrainedModel:
+    """A trained (or, for ``random``, untouched) model with its method, configs and loss curve.
+
+    ``loss_curve`` holds one dict per optimisation step: ``step``, ``epoch``, ``lr``, ``loss``
+    (nats) and the method's logged parts. ``train_seconds`` is the wall time of the loop.
+    """
+
+    method_name: str
+    model: FusionModel
+    method: Method
+    context: MethodContext
+    input_shapes: tuple[tuple[int, ...], tuple[int, ...]]
+    train_config: TrainConfig
+    model_config: ModelConfig
+    method_config: MethodConfig
+    augment_config: AugmentConfig
+    device: torch.device
+    loss_curve: list[dict[str, float]] = field(default_factory=list)
+    train_seconds: float = 0.0
+
+    @torch.no_grad()
+    def represent(self, x1: np.ndarray, x2: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+        """Frozen representation (n, D) float32 of samples ``x1`` (n, ...), ``x2`` (n, ...).
+
+        Eval mode (batch norm uses its running statistics), no gradients, float32, in batches
+        of ``batch_size`` on the model's device.
+        """
+        x1, x2 = np.asarray(x1), np.asarray(x2)
+        for name, x, shape in (("x1", x1, self.input_shapes[0]), ("x2", x2, self.input_shapes[1])):
+            if tuple(x.shape[1:]) != tuple(shape):
+                raise ValueError(
+                    f"{name} samples have shape {x.shape[1:]}; the model expects {shape}"
+                )
+        if x1.shape[0] != x2.shape[0]:
+            raise ValueError(f"x1 has {x1.shape[0]} samples but x2 has {x2.shape[0]}")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1; got {batch_size}")
+        self.model.eval()
+        self.method.eval()
+        out = []
+        for start in range(0, x1.shape[0], batch_size):
+            b1 = torch.as_tensor(x1[start : start + batch_size], dtype=torch.float32)
+            b2 = torch.as_tensor(x2[start : start + batch_size], dtype=torch.float32)
+            z = self.method.represent(self.model, b1.to(self.device), b2.to(self.device))
+            out.append(z.float().cpu().numpy())
+        if not out:
+            width = self.method.represent(
+                self.model,
+                torch.zeros((1, *self.input_shapes[0]), device=self.device),
+                torch.zeros((1, *self.input_shapes[1]), device=self.device),
+            ).shape[1]
+            return np.zeros((0, width), dtype=np.float32)
+        return np.concatenate(out).astype(np.float32, copy=False)
+
+    def save(self, path: str | Path) -> None:
+        """Write a checkpoint: state dicts, configs, context, loss curve (``torch.save``)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        state = {
+            "version": CHECKPOINT_VERSION,
+            "method_name": self.method_name,
+            "input_shapes": [list(s) for s in self.input_shapes],
+            "context": dataclasses.asdict(self.context),
+            "train_config": dataclasses.asdict(self.train_config),
+            "model_config": dataclasses.asdict(self.model_config),
+            "method_config": dataclasses.asdict(self.method_config),
+            "augment_config": dataclasses.asdict(self.augment_config),
+            "model_state": self.model.state_dict(),
+            "method_state": self.method.state_dict(),
+            "loss_curve": self.loss_curve,
+            "train_seconds": self.train_seconds,
+        }
+        torch.save(state, path)
+
+    @classmethod
+    def load(cls, path: str | Path, device: str | torch.device = "cpu") -> TrainedModel:
+        """Read a checkpoint written by :meth:`save` onto ``device`` (eval mode)."""
+        target = resolve_device(device)
+        state: dict[str, Any] = torch.load(Path(path), map_location=target, weights_only=True)
+        if state.get("version") != CHECKPOINT_VERSION:
+            raise ValueError(
+                f"{path} is not a synergy-lab checkpoint of version {CHECKPOINT_VERSION}"
+            )
+        name = state["method_name"]
+        if name not in METHODS:
+            raise ValueError(f"checkpoint method {name!r} is not registered in METHODS")
+        shapes = tuple(tuple(s) for s in state["input_shapes"])
+        input_shapes = (shapes[0], shapes[1])
+        context = MethodContext(**state["context"])
+        model_config = ModelConfig(**state["model_config"])
+        method_config = MethodConfig(**state["method_config"])
+        model = FusionModel(input_shapes, model_config)
+        method = METHODS[name](method_config, context)
+        model.load_state_dict(state["model_state"])
+        method.load_state_dict(state["method_state"])
+        model.to(target).eval()
+        method.to(target).eval()
+        return cls(
+            method_name=name,
+            model=model,
+            method=method,
+            context=context,
+            input_shapes=input_shapes,
+            train_config=TrainConfig(**state["train_config"]),
+            model_config=model_config,
+            method_config=method_config,
+            augment_config=AugmentConfig(**state["augment_config"]),
+            device=target,
+            loss_curve=list(state["loss_curve"]),
+            train_seconds=float(state["train_seconds"]),
+        )
+
+
+def train(
+    method_name: str,
+    dataset: MultimodalDataset,
+    train_config: TrainConfig | None = None,
+    model_config: ModelConfig | None = None,
+    method_config: MethodConfig | None = None,
+    augment_config: AugmentConfig | None = None,
+) -> TrainedModel:
+    """Train ``method_name`` (a key of ``METHODS``) on ``dataset.train``; return the model.
+
+    Each epoch visits the training split in a fresh seeded order in batches of
+    ``batch_size`` (the last, incomplete batch is dropped; a split smaller than one batch is one
+    batch). Methods with ``trainable = False`` are returned at their initialisation.
+    """
+    if method_name not in METHODS:
+        raise ValueError(
+            f"unknown method {method_name!r}; valid methods: {', '.join(sorted(METHODS))}"
+        )
+    config = train_config or TrainConfig()
+    model_config = model_config or ModelConfig()
+    method_config = method_config or MethodConfig()
+    augment_config = augment_config or AugmentConfig()
+    device = resolve_device(config.device)
+
+    # ---- seeding: global generators for init/dropout/masks, own ones for shuffling and views
+    seed_everything(config.seed)
+    shuffle_generator = torch.Generator().manual_seed(config.seed)
+    augment_generator = torch.Generator(device=device).manual_seed(config.seed + 1)
+
+    # ---- model, method, data (the whole training split lives on the device)
+    context = MethodContext(
+        dim=model_config.dim,
+        projection_dim=model_config.projection_dim,
+        num_classes=dict(dataset.num_classes),
+        data_kind=dataset.kind,
+    )
+    model = FusionModel(dataset.input_shapes, model_config).to(device)
+    method = METHODS[method_name](method_config, context).to(device)
+    split = dataset.train
+    x1 = torch.as_tensor(split.x1, dtype=torch.float32, device=device)
+    x2 = torch.as_tensor(split.x2, dtype=torch.float32, device=device)
+    labels = {
+        k: torch.as_tensor(v, dtype=torch.long, device=device) for k, v in split.labels.items()
+    }
+    augment = make_augment(dataset.kind, augment_config, augment_generator)
+    n = len(split)
+    if n < 2:
+        raise ValueError(f"dataset {dataset.name!r} has {n} training samples; need at least 2")
+    batch_size = min(config.batch_size, n)
+    steps_per_epoch = n // batch_size
+    total_steps = config.epochs * steps_per_epoch if method.trainable else 0
+    warmup_steps = int(round(config.warmup_fraction * total_steps))
+
+    # ---- optimiser and schedule
+    params = [p for p in [*model.parameters(), *method.parameters()] if p.requires_grad]
+    optimizer = make_optimizer(params, config)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: lr_factor(step, total_steps, warmup_steps, config.cosine)
+    )
+    use_autocast = device.type == "cuda"
+
+    # ---- the loop
+    curve: list[dict[str, float]] = []
+    start = time.perf_counter()
+    model.train()
+    method.train()
+    bar = tqdm(total=total_steps, desc=method_name, unit="step", disable=not config.progress)
+    step = 0
+    for epoch in range(config.epochs if method.trainable else 0):
+        order = torch.randperm(n, generator=shuffle_generator).to(device)
+        for b in range(steps_per_epoch):
+            idx = order[b * batch_size : (b + 1) * batch_size]
+            batch = Batch(
+                x1=x1[idx],
+                x2=x2[idx],
+                labels={k: v[idx] for k, v in labels.items()},
+                augment=augment,
+                progress=step / total_steps,
+            )
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_autocast):
+                method.inner_step(batch, model)
+                optimizer.zero_grad(set_to_none=True)
+                out = method(batch, model)
+            loss = out.loss.float()
+            if not torch.isfinite(loss):
+                raise FloatingPointError(
+                    f"{method_name}: the loss became {loss.item()} at step {step} (epoch {epoch}); "
+                    "try a lower lr or a higher temperature"
+                )
+            loss.backward()
+            if config.max_grad_norm > 0:
+                nn.utils.clip_grad_norm_(params, config.max_grad_norm)
+            lr = optimizer.param_groups[0]["lr"]
+            optimizer.step()
+            schedule.step()
+            value = loss.item()
+            curve.append({"step": step, "epoch": epoch, "lr": lr, "loss": value, **out.parts})
+            step += 1
+            bar.update(1)
+            if step % 10 == 0 or step == total_steps:
+                bar.set_postfix(loss=f"{value:.3f}")
+    bar.close()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    seconds = time.perf_counter() - start
+    model.eval()
+    method.eval()
+
+    trained = TrainedModel(
+        method_name=method_name,
+        model=model,
+        method=method,
+        context=context,
+        input_shapes=dataset.input_shapes,
+        train_config=config,
+        model_config=model_config,
+        method_config=method_config,
+        augment_config=augment_config,
+        device=device,
+        loss_curve=curve,
+        train_seconds=seconds,
+    )
+    if config.checkpoint:
+        trained.save(config.checkpoint)
+    return trained
