@@ -1,0 +1,72 @@
+"""Partial information decomposition (numpy/scipy only), in bits throughout.
+
+* :func:`broja_pid` / :func:`solve_broja`: exact BROJA PID of a table p(x1, x2, y), with a
+  certified duality gap (Bertschinger et al. 2014).
+* :data:`CANONICAL`: named tables with known decompositions (RDN, UNQ, XOR, AND, COPY, ...).
+* :func:`pid_from_samples`, :func:`joint_table`: plug-in estimates from discrete columns.
+* :func:`cluster_pid`: estimate for continuous representations by k-means clustering
+  (Liang et al., NeurIPS 2023).
+* :func:`gaussian_mmi_pid`: closed-form MMI PID of jointly Gaussian vectors (Barrett 2015).
+"""
+
+from synergy_lab.pid.broja import (
+    PID,
+    BrojaSolution,
+    SolverOptions,
+    broja_pid,
+    pid_from_min_mi,
+    solve_broja,
+)
+from synergy_lab.pid.distributions import (
+    CANONICAL,
+    CanonicalTable,
+    canonical_table,
+    table_from_outcomes,
+)
+from synergy_lab.pid.estimators import (
+    ClusterConfig,
+    cluster_labels,
+    cluster_pid,
+    cluster_table,
+    joint_table,
+    kmeans,
+    pid_from_samples,
+)
+from synergy_lab.pid.gaussian import (
+    gaussian_mmi_pid,
+    gaussian_mmi_pid_from_samples,
+    gaussian_mutual_information,
+)
+from synergy_lab.pid.information import (
+    entropy,
+    mutual_information,
+    table_informations,
+    validate_table,
+)
+
+__all__ = [
+    "CANONICAL",
+    "PID",
+    "BrojaSolution",
+    "CanonicalTable",
+    "ClusterConfig",
+    "SolverOptions",
+    "broja_pid",
+    "canonical_table",
+    "cluster_labels",
+    "cluster_pid",
+    "cluster_table",
+    "entropy",
+    "gaussian_mmi_pid",
+    "gaussian_mmi_pid_from_samples",
+    "gaussian_mutual_information",
+    "joint_table",
+    "kmeans",
+    "mutual_information",
+    "pid_from_min_mi",
+    "pid_from_samples",
+    "solve_broja",
+    "table_from_outcomes",
+    "table_informations",
+    "validate_table",
+]
