@@ -431,7 +431,8 @@ def _interior_point(
         # Mehrotra's centring, but never aim the gap below the infeasibility: letting s t
         # collapse first stalls the nonlinear feasibility (g + s = 0) at a poor point.
         infeasibility = merit - gap
-        centre = min(gap, max((gap_aff / gap) ** 3 * gap, 0.1 * infeasibility))
+        mehrotra = (gap_aff / gap) ** 3 * gap if gap > 0 else 0.0
+        centre = min(gap, max(mehrotra, 0.1 * infeasibility))
         corrector = np.where(cells, comp + ds * dt - centre * weight, 0.0)
         step = line_search(system.direction(r_dual, r_pri, corrector, t, s), 1e-4)
         if step is None:
