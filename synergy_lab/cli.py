@@ -56,7 +56,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ValueError(f"config file {path} is not valid TOML ({error})") from None
 
 
-def _build(cls: Callable[..., T], section: str, values: dict[str, Any], overrides: dict[str, Any]) -> T:
+def _build(
+    cls: Callable[..., T], section: str, values: dict[str, Any], overrides: dict[str, Any]
+) -> T:
     """A config dataclass from a TOML section plus the command-line options given explicitly."""
     known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - set(known))
@@ -85,13 +87,18 @@ def run(
     ] = None,
     methods: Annotated[
         str | None,
-        typer.Option(help="Comma-separated methods (see `synergy-lab methods`). "
-                     "[default: infmasking,comm,clip]"),
+        typer.Option(
+            help="Comma-separated methods (see `synergy-lab methods`). "
+            "[default: infmasking,comm,clip]"
+        ),
     ] = None,
     seeds: Annotated[
         int | None,
-        typer.Option(min=1, help="Number of seeds (0..N-1); each seed draws its own data and "
-                     "initialisation. [default: 3]"),
+        typer.Option(
+            min=1,
+            help="Number of seeds (0..N-1); each seed draws its own data and "
+            "initialisation. [default: 3]",
+        ),
     ] = None,
     epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs.")] = None,
     batch_size: Annotated[int | None, typer.Option(min=2, help="Training batch size.")] = None,
@@ -99,7 +106,9 @@ def run(
     samples: Annotated[
         int | None, typer.Option(help="Samples drawn for the task (train+val+test).")
     ] = None,
-    image_size: Annotated[int | None, typer.Option(help="Image side in pixels (trifeature).")] = None,
+    image_size: Annotated[
+        int | None, typer.Option(help="Image side in pixels (trifeature).")
+    ] = None,
     mask_ratio: Annotated[
         float | None, typer.Option(help="InfMasking: fraction of tokens masked per modality.")
     ] = None,
@@ -119,17 +128,21 @@ def run(
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option(help="Run folder (default reports/<task>-<timestamp>). Rerunning with the "
-                     "same folder skips finished cells."),
+        typer.Option(
+            help="Run folder (default reports/<task>-<timestamp>). Rerunning with the "
+            "same folder skips finished cells."
+        ),
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option(help="TOML file with [run], [task], [model], [method], [train], [probe] "
-                     "sections; command-line options override it."),
+        typer.Option(
+            help="TOML file with [run], [task], [model], [method], [train], [probe] "
+            "sections; command-line options override it."
+        ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
-    """Train methods on a task over seeds, probe every label, write results.csv, summary and plots."""
+    """Train methods on a task over seeds, probe every label, write results, summary and plots."""
     from synergy_lab.experiment import RunConfig, run_experiment
     from synergy_lab.methods import MethodConfig
     from synergy_lab.models import ModelConfig
@@ -140,36 +153,47 @@ def run(
 
     with _clear_errors():
         file = _read_toml(config) if config else {}
-        unknown_sections = sorted(
-            set(file) - {"run", "task", "model", "method", "train", "probe"}
-        )
+        unknown_sections = sorted(set(file) - {"run", "task", "model", "method", "train", "probe"})
         if unknown_sections:
             raise ValueError(f"unknown section [{unknown_sections[0]}] in {config}")
         run_file = file.get("run", {})
         unknown_run = sorted(set(run_file) - {"task", "methods", "seeds"})
         if unknown_run:
-            raise ValueError(f"unknown setting {unknown_run[0]!r} in [run]; valid: methods, "
-                             "seeds, task")
+            raise ValueError(
+                f"unknown setting {unknown_run[0]!r} in [run]; valid: methods, seeds, task"
+            )
         task_name = str(task or run_file.get("task", "xor"))
         get_task(task_name)
         quick_task = {"n_samples": 2000} if quick else {}
         quick_train = {"epochs": 2} if quick else {}
         task_config = _build(
-            TaskConfig, "task", {**quick_task, **file.get("task", {})},
+            TaskConfig,
+            "task",
+            {**quick_task, **file.get("task", {})},
             {"n_samples": samples, "image_size": image_size},
         )
         train_config = _build(
-            TrainConfig, "train", {**quick_train, **file.get("train", {})},
-            {"epochs": epochs, "batch_size": batch_size, "lr": lr, "device": device,
-             "progress": progress},
+            TrainConfig,
+            "train",
+            {**quick_train, **file.get("train", {})},
+            {
+                "epochs": epochs,
+                "batch_size": batch_size,
+                "lr": lr,
+                "device": device,
+                "progress": progress,
+            },
         )
         method_config = _build(
-            MethodConfig, "method", file.get("method", {}),
+            MethodConfig,
+            "method",
+            file.get("method", {}),
             {"mask_ratio": mask_ratio, "num_masks": num_masks, "temperature": temperature},
         )
         run_config = RunConfig(
             task=task_name,
-            methods=_split_names(methods) if methods
+            methods=_split_names(methods)
+            if methods
             else tuple(run_file.get("methods", ("infmasking", "comm", "clip"))),
             seeds=tuple(range(int(seeds or run_file.get("seeds", 3)))),
             baselines=baselines,
@@ -184,8 +208,11 @@ def run(
         try:
             frame = run_experiment(run_config, out_dir, on_cell=typer.echo)
         except KeyboardInterrupt:
-            _fail(f"interrupted; finished cells are in {out_dir}; rerun with --out {out_dir} "
-                  "to finish", code=130)
+            _fail(
+                f"interrupted; finished cells are in {out_dir}; rerun with --out {out_dir} "
+                "to finish",
+                code=130,
+            )
         write_report(out_dir)
         typer.echo("")
         typer.echo(markdown_summary(frame, f"{task_name}: {', '.join(run_config.all_methods)}"))
@@ -266,8 +293,10 @@ def _load_pid_input(path: Path) -> Any:
 def pid(
     file: Annotated[
         Path,
-        typer.Argument(help="A .npy table p[x1, x2, y], a .csv with columns x1,x2,y,p, or a "
-                       ".csv of discrete samples with columns x1,x2,y."),
+        typer.Argument(
+            help="A .npy table p[x1, x2, y], a .csv with columns x1,x2,y,p, or a "
+            ".csv of discrete samples with columns x1,x2,y."
+        ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:

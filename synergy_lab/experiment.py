@@ -25,7 +25,7 @@ import torch
 import synthetic
 from synergy_lab.methods import METHODS, MethodConfig
 from synergy_lab.models import ModelConfig
-from synergy_lab.pid import PID, broja_pid, cluster_pid, joint_table
+from synergy_lab.pid import PID, ClusterConfig, broja_pid, cluster_pid, joint_table
 from synergy_lab.probes import ProbeConfig, fit_probe
 from synergy_lab.results import (
     CURVE_COLUMNS,
@@ -87,12 +87,16 @@ class RunConfig:
 
 
 def _pid_fields(prefix: str, pid: PID | None) -> dict[str, float]:
-    values = _NAN_PID if pid is None else {
-        "redundancy": pid.redundancy,
-        "unique1": pid.unique1,
-        "unique2": pid.unique2,
-        "synergy": pid.synergy,
-    }
+    values = (
+        _NAN_PID
+        if pid is None
+        else {
+            "redundancy": pid.redundancy,
+            "unique1": pid.unique1,
+            "unique2": pid.unique2,
+            "synergy": pid.synergy,
+        }
+    )
     return {f"{prefix}_{k}": float(v) for k, v in values.items()}
 
 
@@ -117,11 +121,14 @@ def model_pid(
     if dataset.has_latents:
         code1, code2 = test.latent_codes[label]
         truth = dataset.latent_joint(label)
-        table = joint_table(code1, code2, predictions, shape=(truth.shape[0], truth.shape[1], classes))
+        table = joint_table(
+            code1, code2, predictions, shape=(truth.shape[0], truth.shape[1], classes)
+        )
         return broja_pid(table)
     flat1 = test.x1.reshape(len(test), -1)
     flat2 = test.x2.reshape(len(test), -1)
-    return cluster_pid(flat1, flat2, predictions, n_clusters=clusters, seed=seed)
+    config = ClusterConfig(n_clusters1=clusters, n_clusters2=clusters, seed=seed)
+    return cluster_pid(flat1, flat2, predictions, config)
 
 
 def evaluate(
@@ -208,17 +215,17 @@ def config_record(config: RunConfig, device: torch.device) -> dict[str, Any]:
     }
 
 
-def _check_run_folder(out_dir: Path, config: RunConfig) -> pd.DataFrame:
+def _check_run_folder(out_dir: Path, task: str) -> pd.DataFrame:
     """Finished rows of an earlier run in ``out_dir`` (empty if none); errors if incompatible."""
     results_path = out_dir / "results.csv"
     if not results_path.exists():
         return pd.DataFrame(columns=list(RESULT_COLUMNS))
     done = read_results(results_path)
     tasks = set(done["task"])
-    if tasks and tasks != {config.task}:
+    if tasks and tasks != {task}:
         raise RunFolderError(
             f"run folder {out_dir} holds results of task {sorted(tasks)[0]!r}, not "
-            f"{config.task!r}; choose another --out folder"
+            f"{task!r}; choose another --out folder"
         )
     return done
 
@@ -228,7 +235,7 @@ def finished_cells(done: pd.DataFrame, labels: tuple[str, ...]) -> set[tuple[str
     cells = set()
     for (method, seed), group in done.groupby(["method", "seed"]):
         if set(labels) <= set(group["label"]):
-            cells.add((str(method), int(seed)))
+            cells.add((str(method), int(str(seed))))
     return cells
 
 
@@ -242,17 +249,21 @@ def run_experiment(
     """Train and evaluate every (method, seed) cell not yet in ``out_dir``; return all rows.
 
     ``dataset`` replaces the task's generator (e.g. user arrays wrapped with
-    ``synthetic.from_arrays``); it is then the same for every seed and only training varies.
+    ``synthetic.from_arrays``); it is then the same for every seed, only training varies, and
+    the ``task`` column holds the dataset's name.
     ``on_cell`` receives a one-line status after each finished cell.
     """
     out_dir = Path(out_dir)
     device = resolve_device(config.train.device)
     if dataset is None:
         synthetic.get_task(config.task)  # fail fast on an unknown task
-    done = _check_run_folder(out_dir, config)
+    task = config.task if dataset is None else dataset.name
+    done = _check_run_folder(out_dir, task)
     curves_path = out_dir / "curves.csv"
-    curves = read_curves(curves_path) if curves_path.exists() else pd.DataFrame(
-        columns=list(CURVE_COLUMNS)
+    curves = (
+        read_curves(curves_path)
+        if curves_path.exists()
+        else pd.DataFrame(columns=list(CURVE_COLUMNS))
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     if not (out_dir / "config.json").exists():
@@ -274,8 +285,10 @@ def run_experiment(
                 model_config=config.model,
                 method_config=_method_config(config, data),
             )
-            rows = evaluate(trained, data, config.probe, seed=seed, pid_clusters=config.pid_clusters)
-            rows.insert(0, "task", config.task)
+            rows = evaluate(
+                trained, data, config.probe, seed=seed, pid_clusters=config.pid_clusters
+            )
+            rows.insert(0, "task", task)
             rows.insert(1, "method", method)
             rows.insert(2, "seed", seed)
             rows["train_seconds"] = trained.train_seconds

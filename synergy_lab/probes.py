@@ -31,7 +31,9 @@ class ProbeConfig:
 
     def __post_init__(self) -> None:
         if self.kind not in PROBE_KINDS:
-            raise ValueError(f"probe kind must be one of {', '.join(PROBE_KINDS)}; got {self.kind!r}")
+            raise ValueError(
+                f"probe kind must be one of {', '.join(PROBE_KINDS)}; got {self.kind!r}"
+            )
         if not self.l2_grid or any(v < 0 for v in self.l2_grid):
             raise ValueError(f"l2_grid must be non-empty and non-negative; got {self.l2_grid}")
         if not 0 < self.val_fraction < 1:
@@ -88,7 +90,7 @@ def _fit(
             loss.backward()
             return loss
 
-        optimizer.step(closure)
+        optimizer.step(closure)  # type: ignore[arg-type]
     else:
         optimizer = torch.optim.Adam(probe.parameters(), lr=config.lr)
         for _ in range(config.max_iter):

@@ -164,7 +164,13 @@ def plot_curves(curves: pd.DataFrame, path: Path) -> None:
         ax.text(0.5, 0.5, "no loss curves (untrained baselines only)", ha="center")
     else:
         sns.lineplot(
-            data=total, x="step", y="value", hue="method", units="seed", estimator=None, ax=ax,
+            data=total,
+            x="step",
+            y="value",
+            hue="method",
+            units="seed",
+            estimator=None,
+            ax=ax,
             lw=0.8,
         )
         ax.set(ylabel="training loss (nats)", xlabel="step")

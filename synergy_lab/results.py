@@ -85,7 +85,12 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
         text = path.read_text(encoding="utf-8")
         _check_row_lengths(path, text)
         frame = pd.read_csv(io.StringIO(text))
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, csv.Error) as error:
+    except (
+        pd.errors.ParserError,
+        pd.errors.EmptyDataError,
+        UnicodeDecodeError,
+        csv.Error,
+    ) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ResultsFileError(f"{path} is not a readable CSV file ({first})") from None
     missing = [c for c in columns if c not in frame.columns]

@@ -37,7 +37,9 @@ class ModelConfig:
         if self.projection_dim < 1:
             raise ValueError(f"ModelConfig.projection_dim must be >= 1; got {self.projection_dim}")
         if self.dim % self.heads:
-            raise ValueError(f"ModelConfig.dim ({self.dim}) must be divisible by heads ({self.heads})")
+            raise ValueError(
+                f"ModelConfig.dim ({self.dim}) must be divisible by heads ({self.heads})"
+            )
         if not 0 <= self.dropout < 1:
             raise ValueError(f"ModelConfig.dropout must be in [0, 1); got {self.dropout}")
 

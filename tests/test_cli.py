@@ -1,0 +1,141 @@
+"""End-to-end checks of the ``synergy-lab`` command on tiny settings."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import synergy_lab.experiment as experiment
+from synergy_lab.cli import app
+from synergy_lab.results import RESULT_COLUMNS
+
+runner = CliRunner()
+TINY = ["--task", "xor", "--samples", "600", "--epochs", "1", "--seeds", "1", "--no-progress"]
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def test_tasks_and_methods_list_one_line_each():
+    tasks = invoke("tasks")
+    assert tasks.exit_code == 0
+    assert any(line.startswith("xor ") for line in tasks.output.splitlines())
+    methods = invoke("methods")
+    assert methods.exit_code == 0
+    names = {line.split()[0] for line in methods.output.splitlines() if line.strip()}
+    assert {"infmasking", "comm", "clip", "factorcl", "crossself", "supervised", "random"} <= names
+
+
+def test_pid_of_a_table_and_of_samples(tmp_path: Path):
+    xor = np.zeros((2, 2, 2))
+    for a in range(2):
+        for b in range(2):
+            xor[a, b, a ^ b] = 0.25
+    np.save(tmp_path / "xor.npy", xor)
+    result = invoke("pid", str(tmp_path / "xor.npy"), "--json")
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.output)
+    assert values["synergy"] == pytest.approx(1.0, abs=1e-6)
+    assert values["redundancy"] == pytest.approx(0.0, abs=1e-6)
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 2, size=(4000, 2))
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": x[:, 0]}).to_csv(tmp_path / "s.csv", index=False)
+    result = invoke("pid", str(tmp_path / "s.csv"), "--json")
+    assert json.loads(result.output)["unique1"] == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--task", "nope"], "unknown task 'nope'"),
+        (["run", "--methods", "infmasking,bogus"], "unknown method 'bogus'"),
+        (["run", "--mask-ratio", "1.5"], "mask_ratio"),
+        (["run", "--device", "tpu"], "device"),
+        (["report", "/nonexistent/dir"], "no results file"),
+    ],
+)
+def test_bad_input_gives_one_error_line_and_exit_2(args, message, tmp_path: Path):
+    result = invoke(*args, *(["--out", str(tmp_path / "r")] if args[0] == "run" else []))
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+
+
+def test_pid_rejects_a_table_that_is_not_a_distribution(tmp_path: Path):
+    np.save(tmp_path / "bad.npy", np.full((2, 2, 2), 0.5))
+    result = invoke("pid", str(tmp_path / "bad.npy"))
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+
+
+def test_run_writes_every_file_and_resumes_after_a_crash(tmp_path: Path, monkeypatch):
+    out = tmp_path / "run"
+    real_train = experiment.train
+    calls: list[str] = []
+    crashed: list[str] = []
+
+    def crash_on_second_cell(method, *args, **kwargs):
+        calls.append(method)
+        if len(calls) == 2 and not crashed:
+            crashed.append(method)
+            raise KeyboardInterrupt  # as if the user pressed Ctrl-C in the second cell
+        return real_train(method, *args, **kwargs)
+
+    monkeypatch.setattr(experiment, "train", crash_on_second_cell)
+    first = invoke("run", *TINY, "--methods", "clip,comm", "--out", str(out))
+    assert first.exit_code == 130
+    partial = pd.read_csv(out / "results.csv")
+    assert set(partial["method"]) == {"random"}  # the first cell survived the crash
+
+    calls.clear()
+    second = invoke("run", *TINY, "--methods", "clip,comm", "--out", str(out))
+    assert second.exit_code == 0, second.output
+    assert calls == ["clip", "comm", "supervised"]  # the finished cell is not trained again
+    results = pd.read_csv(out / "results.csv")
+    assert list(results.columns) == list(RESULT_COLUMNS)
+    assert set(results["method"]) == {"random", "clip", "comm", "supervised"}
+    assert set(results["label"]) >= {"R", "U1", "U2", "S"}
+    assert len(results) == 4 * results["label"].nunique()
+    s_rows = results[results.label == "S"]
+    assert np.allclose(s_rows["gt_synergy"], 1.0, atol=1e-6)
+    for name in ("config.json", "summary.md", "accuracy.png", "pid.png", "curves.png"):
+        assert (out / name).is_file(), name
+    config = json.loads((out / "config.json").read_text())
+    assert config["config"]["task"] == "xor"
+    assert "torch" in config["versions"]
+
+
+def test_run_folder_of_another_task_is_refused(tmp_path: Path, results_frame):
+    out = tmp_path / "run"
+    out.mkdir()
+    results_frame().assign(task="and").to_csv(out / "results.csv", index=False)
+    result = invoke("run", *TINY, "--methods", "clip", "--out", str(out))
+    assert result.exit_code == 2
+    assert "holds results of task 'and'" in result.output
+
+
+def test_corrupt_results_file_is_reported_not_overwritten(tmp_path: Path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "results.csv").write_text("task,method\nxor\n")
+    result = invoke("run", *TINY, "--methods", "clip", "--out", str(out))
+    assert result.exit_code == 2
+    assert "results.csv" in result.output
+    assert (out / "results.csv").read_text() == "task,method\nxor\n"
+
+
+def test_same_seed_same_numbers(tmp_path: Path):
+    outputs = []
+    for name in ("a", "b"):
+        result = invoke(
+            "run", *TINY, "--methods", "clip", "--no-baselines", "--out", str(tmp_path / name)
+        )
+        assert result.exit_code == 0, result.output
+        outputs.append(pd.read_csv(tmp_path / name / "results.csv"))
+    cols = ["probe_accuracy", "pid_synergy", "pid_redundancy"]
+    pd.testing.assert_frame_equal(outputs[0][cols], outputs[1][cols])
