@@ -12,7 +12,9 @@ Composite label Y (16 classes) = four bits, one per component: the parities of r
 s1 XOR s2, each XOR-ed with its own independent flip that fires with probability
 (1 - strength) / 2. Strength 1 copies the component bit into Y (1 bit of that atom), strength 0
 makes the bit pure noise (0 bits): each bit carries 1 - h((1 - strength) / 2) bits, h the binary
-entropy. With all strengths 1, Y carries 1 bit each of R, U1, U2 and S (4 bits in all).
+entropy. With all strengths 1, Y carries 1 bit each of R, U1, U2 and S (4 bits in all); in
+general its exact PID is :func:`composite_atoms` (the four independent bits' atoms add up;
+checked against a generic BROJA solver in the tests).
 The flips are stored in ``factors["y_flips"]`` (the 4-bit mask, same bit order as Y).
 """
 
@@ -54,6 +56,20 @@ def composite_probs(clean: np.ndarray, flip: np.ndarray) -> np.ndarray:
         differs = ((clean[:, None] >> shift) & 1) != ((ys[None, :] >> shift) & 1)
         probs *= np.where(differs, flip[k], 1.0 - flip[k])
     return probs
+
+
+def binary_entropy(p: float) -> float:
+    """h(p) = -p log2 p - (1 - p) log2 (1 - p), in bits."""
+    return float(-sum(q * np.log2(q) for q in (p, 1.0 - p) if q > 0))
+
+
+def composite_atoms(config: TaskConfig) -> dict[str, float]:
+    """Exact BROJA PID of the composite label Y (bits): its four bits are independent, so the
+    atoms add up, each bit giving 1 - h(flip) bits to its own atom (R, U1, U2 or S)."""
+    flips = flip_probabilities(config)
+    return {
+        atom: 1.0 - binary_entropy(p) for atom, p in zip(("R", "U1", "U2", "S"), flips, strict=True)
+    }
 
 
 class MixTask(BitLatentTask):
