@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import numpy as np
+from scipy.linalg.blas import dsyrk
 from scipy.linalg.lapack import dpotrf, dpotrs
 
 from synergy_lab.pid.information import LN2, entropy_nats, table_informations, validate_table
@@ -285,20 +286,23 @@ class _SchurSystem(_NewtonSystem):
         cross = kern.transpose(0, 2, 1, 3) * (
             self.scale_a[:, :, None, None] * self.scale_b[None, None, :, :]
         )
+        # A = L L^T block by block; H = L^-1 B; Schur complement S = C - H^T H (symmetric rank-k
+        # update, upper triangle only, as the upper Cholesky factorisation reads it).
         m = n2 * ny
-        self.block_a = block_a
-        self.cross = cross.reshape(n1 * ny, m)
-        self.ainv_cross = np.linalg.solve(block_a, cross.reshape(n1, ny, m)).reshape(n1 * ny, m)
-        schur = -(self.cross.T @ self.ainv_cross)
+        self.inv_chol_a = np.linalg.inv(np.linalg.cholesky(block_a))  # (n1, ny, ny), lower
+        self.h = np.matmul(self.inv_chol_a, cross.reshape(n1, ny, m)).reshape(n1 * ny, m)
+        schur = np.zeros((m, m))
         jj = np.arange(n2)
-        schur.reshape(n2, ny, n2, ny)[jj, :, jj, :] += block_b
+        schur.reshape(n2, ny, n2, ny)[jj, :, jj, :] = block_b
+        schur = dsyrk(-1.0, self.h.T, beta=1.0, c=schur.T, trans=0, lower=0, overwrite_c=1)
         self.factor = _regularised_cholesky(schur)
 
     def solve(self, rhs_a: np.ndarray, rhs_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        xa = np.linalg.solve(self.block_a, (rhs_a * self.scale_a)[..., None]).reshape(-1)
-        db, _ = dpotrs(self.factor, (rhs_b * self.scale_b).reshape(-1) - self.cross.T @ xa)
-        da = xa - self.ainv_cross @ db
-        return da.reshape(rhs_a.shape) * self.scale_a, db.reshape(rhs_b.shape) * self.scale_b
+        u = np.matmul(self.inv_chol_a, (rhs_a * self.scale_a)[..., None]).reshape(-1)
+        db, _ = dpotrs(self.factor, (rhs_b * self.scale_b).reshape(-1) - self.h.T @ u)
+        v = (u - self.h @ db).reshape(rhs_a.shape)
+        da = np.einsum("iyz,iy->iz", self.inv_chol_a, v)  # L^-T v per block
+        return da * self.scale_a, db.reshape(rhs_b.shape) * self.scale_b
 
 
 class _DenseSystem(_NewtonSystem):

@@ -35,6 +35,8 @@ def _int_column(values: np.ndarray, name: str) -> np.ndarray:
         raise ValueError(f"{name} must be a 1-D array; got shape {arr.shape}")
     if arr.size == 0:
         raise ValueError(f"{name} must not be empty")
+    if arr.dtype == np.bool_:
+        return arr.astype(np.int64)
     if not np.issubdtype(arr.dtype, np.integer):
         if np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr)):
             if np.all(arr == np.round(arr)):

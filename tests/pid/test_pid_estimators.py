@@ -19,6 +19,8 @@ def test_joint_table_counts() -> None:
     table = joint_table(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1]), np.array([0, 1, 1, 1]))
     assert table.shape == (2, 2, 2)
     assert table[0, 0, 0] == 0.25 and table[1, 1, 1] == 0.25 and table.sum() == 1.0
+    as_bool = joint_table(np.array([True, False]), np.array([1.0, 0.0]), np.array([1, 1]))
+    assert as_bool[1, 1, 1] == 0.5 and as_bool[0, 0, 1] == 0.5
     wide = joint_table(np.array([0]), np.array([0]), np.array([0]), shape=(2, 3, 4))
     assert wide.shape == (2, 3, 4) and wide[0, 0, 0] == 1.0
 
