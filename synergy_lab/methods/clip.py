@@ -17,10 +17,23 @@ from synergy_lab.methods.nce import info_nce
 from synergy_lab.models import FusionModel
 
 
+def fuse_unimodal(model: FusionModel, sequences: list[Tensor]) -> list[Tensor]:
+    """The fusion network on each token sequence (B_k, L_k, dim) alone: a list of (B_k, dim).
+
+    A single modality's tokens (modality embedding already added) are fused alike in either slot
+    of ``model.fuse``, and the fusion network treats samples independently, so sequences of one
+    length are stacked into a single batched call (fewer, larger kernels; same result).
+    """
+    if all(s.shape[1:] == sequences[0].shape[1:] for s in sequences):
+        fused = model.fuse(torch.cat(sequences), None)
+        return list(fused.split([s.shape[0] for s in sequences]))
+    return [model.fuse(s, None) for s in sequences]
+
+
 def unimodal_fused(model: FusionModel, x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
     """The fusion network applied to each modality's tokens alone: two (B, dim) outputs."""
-    t1, t2 = model.tokens(x1, x2)
-    return model.fuse(t1, None), model.fuse(None, t2)
+    h1, h2 = fuse_unimodal(model, list(model.tokens(x1, x2)))
+    return h1, h2
 
 
 def concat_unimodal(model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:

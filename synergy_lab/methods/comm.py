@@ -15,10 +15,12 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.clip import fuse_unimodal
 from synergy_lab.methods.nce import nt_xent
 from synergy_lab.models import FusionModel
 
@@ -70,10 +72,21 @@ def comm_terms(
 
     ``tokens_a`` = (t1', t2'), ``tokens_b`` = (t1'', t2''), each (B, L_i, dim), as returned by
     ``model.tokens`` on the two views; tokens are computed once per view and every subset is
-    fused from them.
+    fused from them. Equal to :func:`subset_projections` per view then :func:`comm_losses`, but
+    the six fusions run as two batched calls (four unimodal sequences, two bimodal ones; the
+    fusion network treats samples independently); the projection head, whose batch norm
+    couples samples, still sees each subset and view as its own batch.
     """
-    view_a = subset_projections(model, *tokens_a)
-    view_b = subset_projections(model, *tokens_b)
+    (t1a, t2a), (t1b, t2b) = tokens_a, tokens_b
+    unimodal = fuse_unimodal(model, [t1a, t1b, t2a, t2b])
+    full = model.fuse(torch.cat([t1a, t1b]), torch.cat([t2a, t2b])).split(t1a.shape[0])
+
+    def project(h: Tensor) -> Tensor:
+        return F.normalize(model.project(h), dim=-1)
+
+    h1a, h1b, h2a, h2b = unimodal
+    view_a = (project(h1a), project(h2a), project(full[0]))
+    view_b = (project(h1b), project(h2b), project(full[1]))
     l1, l2, l12 = comm_losses(view_a, view_b, temperature)
     return CommTerms(l1=l1, l2=l2, l12=l12, z_a=view_a[2], z_b=view_b[2])
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
-from synergy_lab.methods.clip import concat_unimodal, unimodal_fused
+from synergy_lab.methods.clip import concat_unimodal, fuse_unimodal
 from synergy_lab.methods.nce import info_nce, nt_xent
 from synergy_lab.models import FusionModel
 
@@ -30,9 +30,10 @@ class CrossSelf(Method):
 
     def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
         tau = self.temperature
-        h1a, h2a = unimodal_fused(model, *batch.view())
-        h1b, h2b = unimodal_fused(model, *batch.view())
-        p1a, p2a, p1b, p2b = (model.project(h) for h in (h1a, h2a, h1b, h2b))
+        t1a, t2a = model.tokens(*batch.view())
+        t1b, t2b = model.tokens(*batch.view())
+        fused = fuse_unimodal(model, [t1a, t2a, t1b, t2b])
+        p1a, p2a, p1b, p2b = (model.project(h) for h in fused)  # batch norm: one batch each
         cross = (info_nce(p1a, p2a, tau) + info_nce(p1b, p2b, tau)) / 2
         self1 = nt_xent(p1a, p1b, tau)
         self2 = nt_xent(p2a, p2b, tau)

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 from synergy_lab.methods import METHODS
 from synergy_lab.methods.base import Batch, MethodConfig, MethodContext
-from synergy_lab.methods.clip import CLIP, concat_unimodal, unimodal_fused
+from synergy_lab.methods.clip import CLIP, concat_unimodal, fuse_unimodal, unimodal_fused
 from synergy_lab.models import FusionModel, ModelConfig
 
 TINY = ModelConfig(dim=8, depth=1, heads=2, vector_tokens=2, encoder_hidden=16, projection_dim=6)
@@ -78,3 +78,20 @@ def test_clip_gradient_reaches_every_parameter_but_the_mask_token() -> None:
             assert param.grad is None
         else:
             assert param.grad is not None and param.grad.abs().sum() > 0, name
+
+
+def test_fuse_unimodal_batches_equal_lengths_and_matches_separate_calls() -> None:
+    model = tiny_model().eval()
+    t1, t2 = model.tokens(torch.randn(6, 5), torch.randn(6, 4))
+    batched = fuse_unimodal(model, [t1, t2, t1[:2]])
+    assert [h.shape for h in batched] == [(6, 8), (6, 8), (2, 8)]
+    torch.testing.assert_close(batched[0], model.fuse(t1, None))
+    torch.testing.assert_close(batched[1], model.fuse(None, t2))
+    torch.testing.assert_close(batched[2], model.fuse(t1[:2], None))
+    # sequences of different lengths (a vector and an image modality) are fused one by one
+    torch.manual_seed(0)
+    mixed = FusionModel(((5,), (3, 8, 8)), TINY).eval()
+    v, img = mixed.tokens(torch.randn(3, 5), torch.rand(3, 3, 8, 8))
+    hv, himg = fuse_unimodal(mixed, [v, img])
+    torch.testing.assert_close(hv, mixed.fuse(v, None))
+    torch.testing.assert_close(himg, mixed.fuse(None, img))
