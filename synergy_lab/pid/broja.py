@@ -507,6 +507,13 @@ def _solve_table(
     return q, a, b, iterations
 
 
+def _column_max(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Max over axis 0 of ``values`` where ``valid`` (and not NaN); 0 where there is none."""
+    masked = np.where(valid & ~np.isnan(values), values, -np.inf)
+    top = masked.max(axis=0)
+    return np.where(np.isfinite(top), top, 0.0)
+
+
 def _extend_duals(
     a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -515,17 +522,16 @@ def _extend_duals(
     max_x2 b(x2, y), then b likewise. Any finite choice gives a valid (repaired) bound."""
     a = a.copy()
     b = b.copy()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fill_a = np.isnan(a) & (pa > 0)
-        if fill_a.any():
-            top_b = np.nan_to_num(np.nanmax(np.where(pb > 0, b, np.nan), axis=0), nan=0.0)
-            cond = np.log(np.where(pa > 0, pa, 1.0) / pa.sum(axis=1, keepdims=True))
-            a[fill_a] = (cond - top_b[None, :])[fill_a]
-        fill_b = np.isnan(b) & (pb > 0)
-        if fill_b.any():
-            top_a = np.nan_to_num(np.nanmax(np.where(pa > 0, a, np.nan), axis=0), nan=0.0)
-            cond = np.log(np.where(pb > 0, pb, 1.0) / pb.sum(axis=1, keepdims=True))
-            b[fill_b] = (cond - top_a[None, :])[fill_b]
+    fill_a = np.isnan(a) & (pa > 0)
+    if fill_a.any():
+        row = pa.sum(axis=1, keepdims=True)
+        cond = np.log(np.where(pa > 0, pa, 1.0) / np.where(row > 0, row, 1.0))
+        a[fill_a] = (cond - _column_max(b, pb > 0)[None, :])[fill_a]
+    fill_b = np.isnan(b) & (pb > 0)
+    if fill_b.any():
+        row = pb.sum(axis=1, keepdims=True)
+        cond = np.log(np.where(pb > 0, pb, 1.0) / np.where(row > 0, row, 1.0))
+        b[fill_b] = (cond - _column_max(a, pa > 0)[None, :])[fill_b]
     return a, b
 
 
