@@ -40,6 +40,7 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.clip import unimodal_fused
 from synergy_lab.models import FusionModel
 
 #: Every bound: its name, whether it is a CLUB upper bound, and whether it is conditional.
@@ -162,8 +163,7 @@ class FactorCL(Method):
     @staticmethod
     def encode(model: FusionModel, x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
         """Encoder outputs of each modality alone: the unimodal fused CLS outputs (B, dim)."""
-        t1, t2 = model.tokens(x1, x2)
-        return model.fuse(t1, None), model.fuse(None, t2)
+        return unimodal_fused(model, x1, x2)
 
     def _inputs(self, name: str, e: dict[str, Tensor]) -> tuple[Tensor, Tensor]:
         """The two critic inputs of bound ``name`` from embeddings e1, e2 (clean), a1, a2 (aug)."""

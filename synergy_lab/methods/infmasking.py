@@ -163,19 +163,26 @@ class InfMasking(Method):
         self.config = config
         self.context = context
 
-    def _masked_views(self, model: FusionModel, tokens: tuple[Tensor, Tensor]) -> Tensor:
-        """Normalised projections (T, B, P) of T masked fused views of one augmentation."""
+    def _masked_views(self, model: FusionModel, views: list[tuple[Tensor, Tensor]]) -> list[Tensor]:
+        """Normalised projections (T, B, P) of T masked fused views of each augmentation.
+
+        The augmentations' tokens are stacked so that all their masked views are fused in one
+        call; the projection head (whose batch norm couples samples) sees each augmentation's
+        T * B masked views as one batch.
+        """
         cfg = self.config
-        t1, t2 = tokens
-        batch = t1.shape[0]
-        keep1 = sample_keep_masks(
-            batch, t1.shape[1], cfg.mask_ratio, cfg.num_masks, device=t1.device
-        )
-        keep2 = sample_keep_masks(
-            batch, t2.shape[1], cfg.mask_ratio, cfg.num_masks, device=t2.device
-        )
-        fused = masked_fused_views(model, t1, t2, keep1, keep2).flatten(0, 1)
-        return F.normalize(model.project(fused), dim=-1).view(cfg.num_masks, batch, -1)
+        batch = views[0][0].shape[0]
+        t1 = torch.cat([v[0] for v in views])
+        t2 = torch.cat([v[1] for v in views])
+        n = t1.shape[0]
+        keep1 = sample_keep_masks(n, t1.shape[1], cfg.mask_ratio, cfg.num_masks, device=t1.device)
+        keep2 = sample_keep_masks(n, t2.shape[1], cfg.mask_ratio, cfg.num_masks, device=t2.device)
+        fused = masked_fused_views(model, t1, t2, keep1, keep2)  # (T, n, dim)
+        out = []
+        for part in fused.split(batch, dim=1):
+            projected = model.project(part.reshape(-1, part.shape[-1]))
+            out.append(F.normalize(projected, dim=-1).view(cfg.num_masks, batch, -1))
+        return out
 
     def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
         cfg = self.config
@@ -185,8 +192,8 @@ class InfMasking(Method):
         total = terms.l1 + terms.l2 + terms.l12
         lam = ramped_lambda(batch.progress, cfg.mask_lambda, cfg.mask_ramp)
         if cfg.mask_weight > 0:  # the masked views are only computed when they count
-            for index, (view, q) in enumerate(zip(tokens, (terms.z_a, terms.z_b), strict=True)):
-                k = self._masked_views(model, view)
+            masked_views = self._masked_views(model, tokens)
+            for index, (q, k) in enumerate(zip((terms.z_a, terms.z_b), masked_views, strict=True)):
                 if cfg.gaussian_closed_form:
                     masked = gaussian_masked_nce(q, k, lam, cfg.temperature)
                 else:
