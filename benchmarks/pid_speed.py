@@ -1,10 +1,11 @@
 """Speed and agreement of the exact BROJA solver against a generic cvxpy formulation and dit.
 
-For a ladder of table sizes (random Dirichlet(1) tables, seeded) prints our wall time (best of
-``--repeats``), iterations and certified gap, the time of a plain cvxpy + Clarabel formulation of
-the same problem and its disagreement with ours, and dit's ``PID_BROJA`` time and disagreement
-when the environment variable DIT_PYTHON points to a Python with dit installed (dit is run in
-that interpreter via subprocess, capped at ``--dit-timeout`` seconds; it is never imported here).
+For a ladder of table sizes (random Dirichlet(1) tables, seeded) prints our wall and process
+CPU time (best of ``--repeats``), iterations and certified gap; the time of a plain cvxpy +
+Clarabel formulation of the same problem and its disagreement with ours; and dit's
+``PID_BROJA`` time and largest atom disagreement when the environment variable DIT_PYTHON
+points to a Python with dit installed (dit runs in that interpreter via subprocess, capped at
+``--dit-timeout`` seconds; it is never imported here).
 
     python benchmarks/pid_speed.py
     DIT_PYTHON=/work/venv-dit/bin/python python benchmarks/pid_speed.py --sizes 2x2x2 6x6x3
@@ -108,18 +109,19 @@ def main() -> None:
     if not args.no_cvxpy:
         cvxpy_min_mi(np.full((2, 2, 2), 1 / 8))  # warm-up: imports and first compilation
     header = (
-        f"{'size':>9} {'ours ms':>9} {'iters':>5} {'gap bits':>9} {'cvxpy s':>8} "
+        f"{'size':>9} {'ours ms':>9} {'cpu ms':>8} {'iters':>5} {'gap bits':>9} {'cvxpy s':>8} "
         f"{'|ours-cvxpy|':>12} {'dit s':>8} {'|ours-dit|':>10}"
     )
     print(header)
     rng = np.random.default_rng(args.seed)
     for size in sizes:
         p = rng.dirichlet(np.ones(int(np.prod(size)))).reshape(size)
-        times = []
+        times, cpu = [], []
         for _ in range(args.repeats):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             sol = solve_broja(p)
             times.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
         ours = broja_pid(p)
 
         cvx_time, cvx_diff = "-", "-"
@@ -142,8 +144,8 @@ def main() -> None:
 
         name = "x".join(str(v) for v in size)
         print(
-            f"{name:>9} {1e3 * min(times):>9.1f} {sol.iterations:>5d} {sol.gap:>9.1e} "
-            f"{cvx_time:>8} {cvx_diff:>12} {dit_time:>8} {dit_diff:>10}",
+            f"{name:>9} {1e3 * min(times):>9.1f} {1e3 * min(cpu):>8.1f} {sol.iterations:>5d} "
+            f"{sol.gap:>9.1e} {cvx_time:>8} {cvx_diff:>12} {dit_time:>8} {dit_diff:>10}",
             flush=True,
         )
 
