@@ -107,7 +107,7 @@ def markdown_summary(frame: pd.DataFrame, title: str = "") -> str:
 
 def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
     """Bar chart: probe accuracy per label per method, error bars = std over seeds."""
-    fig, ax = plt.subplots(figsize=(1.6 + 1.2 * frame["label"].nunique(), 3.6))
+    fig, ax = plt.subplots(figsize=(3.0 + 1.2 * frame["label"].nunique(), 3.6))
     sns.barplot(
         data=frame,
         x="label",
@@ -119,7 +119,7 @@ def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
         hue_order=_ordered(frame["method"]),
     )
     ax.set(ylim=(0, 1.02), ylabel="linear-probe test accuracy", xlabel="label")
-    ax.legend(title="method", fontsize=8, loc="lower right")
+    ax.legend(title="method", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.set_title(f"Task {', '.join(_ordered(frame['task']))}: accuracy per label")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -131,10 +131,17 @@ def plot_pid(frame: pd.DataFrame, path: Path) -> None:
     labels = _ordered(frame["label"])
     methods = _ordered(frame["method"])
     colours = dict(zip(PID_PARTS, sns.color_palette("Set2", len(PID_PARTS)), strict=True))
+    ncols = min(len(labels), 2 if len(labels) == 4 else 3)
+    nrows = -(-len(labels) // ncols)
     fig, axes = plt.subplots(
-        1, len(labels), figsize=(2.2 + 1.0 * len(methods) * len(labels), 3.8), squeeze=False
+        nrows,
+        ncols,
+        figsize=(ncols * (1.2 + 0.55 * (len(methods) + 1)), nrows * 3.4),
+        squeeze=False,
     )
-    for ax, label in zip(axes[0], labels, strict=True):
+    for ax in axes.flat[len(labels) :]:
+        ax.axis("off")
+    for ax, label in zip(axes.flat, labels, strict=False):
         cell = frame[frame.label == label]
         bars = {"ground truth": cell[[f"gt_{p}" for p in PID_PARTS]].mean().to_numpy()}
         for method in methods:
@@ -149,7 +156,7 @@ def plot_pid(frame: pd.DataFrame, path: Path) -> None:
         ax.set_title(f"label {label}")
         ax.tick_params(axis="x", rotation=60, labelsize=8)
         ax.set_ylabel("bits")
-    axes[0][0].legend(fontsize=8)
+    axes[0][0].legend(fontsize=7)
     fig.suptitle("PID of probe predictions vs ground truth")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
