@@ -17,8 +17,11 @@ MAX_MIX_CODE_BITS = 6  # mix: latent bits per modality, so tables stay <= 64 x 6
 class TaskConfig:
     """How big, how noisy and how mixed a synthetic dataset is.
 
-    The defaults give ~10k samples of 32-dim vectors per modality (or 32-px images), small
-    enough that a small transformer trains on them in about a minute on a 2-core CPU.
+    Defaults: 10,000 samples split 7,000 / 1,500 / 1,500; vector tasks observe each modality as
+    32 features (noise std 0.5 against unit signal std: a small MLP recovers every latent bit
+    from its modality at ~100%), trifeature as 32 x 32 RGB images. Small enough that a small
+    transformer trains on xor in about a minute on a 2-core CPU and that the 10k trifeature
+    pairs are drawn in about a second (~250 MB of float32 images).
     """
 
     n_samples: int = 10_000  # total samples, before the train / val / test split
