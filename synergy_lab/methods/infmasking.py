@@ -175,6 +175,12 @@ class InfMasking(Method):
         t1 = torch.cat([v[0] for v in views])
         t2 = torch.cat([v[1] for v in views])
         n = t1.shape[0]
+        for length in (t1.shape[1], t2.shape[1]):
+            if kept_tokens(length, cfg.mask_ratio) == 0:
+                raise ValueError(
+                    f"mask_ratio={cfg.mask_ratio} keeps no token of a modality with {length} "
+                    "tokens (floor(L (1 - mask_ratio)) = 0); lower mask_ratio"
+                )
         keep1 = sample_keep_masks(n, t1.shape[1], cfg.mask_ratio, cfg.num_masks, device=t1.device)
         keep2 = sample_keep_masks(n, t2.shape[1], cfg.mask_ratio, cfg.num_masks, device=t2.device)
         fused = masked_fused_views(model, t1, t2, keep1, keep2)  # (T, n, dim)

@@ -265,5 +265,11 @@ def test_bad_arguments_of_the_pure_functions_are_rejected() -> None:
         InfMasking({"mask_ratio": 0.5}, CONTEXT)  # type: ignore[arg-type]
 
 
+def test_a_ratio_that_masks_a_whole_modality_is_rejected() -> None:
+    method = InfMasking(MethodConfig(mask_ratio=0.8), CONTEXT)  # 4 tokens: floor(0.8) = 0 kept
+    with pytest.raises(ValueError, match="mask_ratio"):
+        method(small_batch(), small_model())
+
+
 def test_registered_by_name() -> None:
     assert METHODS["infmasking"] is InfMasking
