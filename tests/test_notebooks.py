@@ -58,7 +58,7 @@ def test_every_notebook_is_listed() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", NOTEBOOKS)
-def test_notebook_runs_in_quick_mode(name: str) -> None:
+def test_notebook_runs_in_quick_mode(name: str, tmp_path: Path) -> None:
     path = NOTEBOOK_DIR / name
     committed = _digest(path)
     figures_before = _figure_digests()
@@ -69,7 +69,13 @@ def test_notebook_runs_in_quick_mode(name: str) -> None:
             cell.outputs = []
             cell.execution_count = None
 
-    env = dict(os.environ, SYNERGY_LAB_QUICK="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    env = dict(
+        os.environ,
+        SYNERGY_LAB_QUICK="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+        TMPDIR=str(tmp_path),  # quick-mode figures and run folders land here, and are cleaned
+    )
     client = nbclient.NotebookClient(
         notebook,
         timeout=CELL_TIMEOUT_S,
@@ -91,6 +97,7 @@ def test_notebook_runs_in_quick_mode(name: str) -> None:
     assert "mode: QUICK" in text  # the kernel saw the size knob
     assert _digest(path) == committed  # the committed notebook is untouched
     assert _figure_digests() == figures_before  # quick runs never write reports/figures
+    assert list(tmp_path.rglob("*.png"))  # ... but they do draw their figures
 
 
 def test_kernel_is_this_interpreter() -> None:
