@@ -30,11 +30,14 @@ class AugmentConfig:
     """Strengths of every augmentation; set one to 0 to switch it off.
 
     Vector noise is in the data's own units (the synthetic tasks standardise features, so
-    ``noise_std`` is a fraction of one feature's standard deviation).
+    ``noise_std`` is a fraction of one feature's standard deviation). The vector defaults are
+    strong on purpose, tuned on ``xor``: with weak views (noise 0.1, dropout 0.1) CoMM's fused
+    representation kept S at chance for a linear probe (0.55), with these it reaches > 0.95;
+    views that erase the sample-specific noise make the latent codes the thing to tell apart.
     """
 
-    noise_std: float = 0.1  # vectors: std of the additive Gaussian noise
-    feature_dropout: float = 0.1  # vectors: probability that each feature is set to 0
+    noise_std: float = 0.8  # vectors: std of the additive Gaussian noise
+    feature_dropout: float = 0.3  # vectors: probability that each feature is set to 0
     crop_min_scale: float = 0.5  # images: smallest crop area, as a fraction of the image
     crop_max_aspect: float = 4 / 3  # images: crop aspect ratio drawn log-uniformly in [1/a, a]
     flip_prob: float = 0.5  # images: probability of a horizontal flip
