@@ -23,7 +23,9 @@ of the T masked views, as there. lambda ramps linearly from 0 to ``mask_lambda``
 The total loss is the mean of [w L_mask(aug 1), w L_mask(aug 2), L_1, L_2, L_12] with CoMM's
 terms L_S (see :mod:`synergy_lab.methods.comm`) and w = ``mask_weight``.
 ``gaussian_closed_form=False`` is the ablation that replaces the closed form by the plain average
-over the T masks of the same InfoNCE with k_{t,i} as the positive.
+over the T masks of the same InfoNCE with k_{t,i} as the positive. A ``mask_ratio`` that would
+keep no token of a modality is rejected (ValueError at the first step: token counts are only
+known from the data).
 """
 
 from __future__ import annotations
