@@ -38,7 +38,7 @@ def _clear_errors() -> Iterator[None]:
     """Turn the library's ValueErrors into one error line and exit code 2, not a traceback."""
     try:
         yield
-    except (ValueError, FileNotFoundError, KeyError) as error:
+    except (ValueError, FileNotFoundError, KeyError, FloatingPointError) as error:
         text = str(error).strip().splitlines()
         _fail(text[0] if text else type(error).__name__)
 
