@@ -40,7 +40,7 @@ class TrainConfig:
     ``checkpoint``, if set, is where the trained model is saved at the end.
     """
 
-    epochs: int = 15
+    epochs: int = 10
     batch_size: int = 256
     lr: float = 1e-3
     weight_decay: float = 1e-4
