@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,15 @@ TINY = ModelConfig(
     dim=8, depth=1, heads=2, vector_tokens=2, encoder_hidden=16, cnn_channels=4, projection_dim=6
 )
 FAST = TrainConfig(epochs=1, batch_size=16, progress=False, device="cpu", seed=3)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Tiny tensors gain nothing from intra-op threads, which thrash when the cores are shared."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def xor_like(n: int = 64, seed: int = 0) -> MultimodalDataset:

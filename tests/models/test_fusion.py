@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import torch
 
@@ -10,6 +12,15 @@ from synergy_lab.models import FusionModel, ModelConfig
 TINY = ModelConfig(
     dim=8, depth=1, heads=2, vector_tokens=3, encoder_hidden=16, cnn_channels=4, projection_dim=6
 )
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Tiny tensors gain nothing from intra-op threads, which thrash when the cores are shared."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def vector_model(seed: int = 0) -> FusionModel:
