@@ -222,13 +222,13 @@ def test_training_steps_lower_the_loss() -> None:
     batch = small_batch(n=32)
     torch.manual_seed(0)
     losses = []
-    for _ in range(30):
+    for _ in range(15):
         loss = method(batch, model).loss
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.1
+    assert np.mean(losses[-5:]) < np.mean(losses[:5]) - 0.3
 
 
 @pytest.mark.parametrize(
