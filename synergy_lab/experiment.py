@@ -314,6 +314,6 @@ def _curve_rows(trained: TrainedModel, method: str, seed: int) -> pd.DataFrame:
         {"method": method, "seed": seed, "step": int(entry["step"]), "part": part, "value": value}
         for entry in trained.loss_curve
         for part, value in entry.items()
-        if part != "step"
+        if part not in ("step", "epoch")  # bookkeeping, not a logged quantity
     ]
     return pd.DataFrame(rows, columns=list(CURVE_COLUMNS))
