@@ -63,10 +63,17 @@ def show_image(path: Path) -> None:
 
 
 def show_table(table: pd.DataFrame, digits: int = 3) -> None:
-    """Display a DataFrame rounded to ``digits`` (plain text fallback outside notebooks)."""
+    """Display a DataFrame rounded to ``digits`` (plain text fallback outside notebooks).
+
+    Numbers held in object columns are converted and float columns widened to float64 first:
+    object columns do not round, and rounded float32 values print with round-off digits (30.3
+    shows as 30.299999).
+    """
     from IPython.display import display
 
-    display(table.round(digits))
+    table = table.infer_objects()
+    floats = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
+    display(table.astype(dict.fromkeys(floats, "float64")).round(digits))
 
 
 @contextmanager
