@@ -305,7 +305,7 @@ def run_experiment(
                 f"{method:>12} seed {seed}: {accuracy}  "
                 f"({trained.train_seconds:.1f} s train, {time.perf_counter() - start:.1f} s total)"
             )
-    return done.reset_index(drop=True)
+    return done.reset_index(drop=True).infer_objects()  # numeric columns, not object
 
 
 def _curve_rows(trained: TrainedModel, method: str, seed: int) -> pd.DataFrame:
