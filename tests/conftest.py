@@ -1,10 +1,11 @@
 """Fixtures shared across the test tree."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from synergy_lab.results import RESULT_COLUMNS
 
@@ -25,3 +26,15 @@ def _results_frame(methods=("comm", "clip"), seeds=(0, 1), labels=("R", "S")) ->
 @pytest.fixture
 def results_frame() -> Callable[..., pd.DataFrame]:
     return _results_frame
+
+
+@pytest.fixture
+def one_thread() -> Iterator[None]:
+    """Tiny tensors gain nothing from intra-op threads, which thrash when the cores are shared.
+
+    Test modules opt in with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
