@@ -141,16 +141,18 @@ def evaluate(
 ) -> pd.DataFrame:
     """Probe every label of ``dataset`` on ``trained``'s frozen representation; one row per label.
 
-    Columns: label, probe_accuracy, pid_* (model-level PID, bits) and gt_* (ground truth, bits;
-    NaN without known latents).
+    Probes are fitted on ``dataset.probe_split`` (train, or the unbiased val split of tasks with a
+    biased train split) and scored on test. Columns: label, probe_accuracy, pid_* (model-level
+    PID, bits) and gt_* (ground truth, bits; NaN without known latents).
     """
-    z_train = trained.represent(dataset.train.x1, dataset.train.x2)
+    fit_split = dataset.split(dataset.probe_split)
+    z_fit = trained.represent(fit_split.x1, fit_split.x2)
     z_test = trained.represent(dataset.test.x1, dataset.test.x2)
     rows = []
     for label in dataset.label_names:
         result = fit_probe(
-            z_train,
-            dataset.train.labels[label],
+            z_fit,
+            fit_split.labels[label],
             z_test,
             dataset.test.labels[label],
             probe,

@@ -54,6 +54,10 @@ class MultimodalDataset:
     in [0, 1]). ``num_classes[label]`` is the number of classes of each label (labels are ints
     in ``range(num_classes)``). ``latent_joint`` maps a label to its exact ground-truth table
     p(latent code of modality 1, latent code of modality 2, label); it is empty for user data.
+
+    ``probe_split`` names the split probes are fitted on ("train" or "val"; never "test"). It is
+    "val" for tasks whose training split is deliberately biased (``trifeature``): a probe should
+    read the representation under the distribution it is tested on, not learn the bias.
     """
 
     name: str
@@ -64,6 +68,13 @@ class MultimodalDataset:
     num_classes: dict[str, int]
     description: str = ""
     latent_joint_fn: Callable[[str], np.ndarray] | None = None
+    probe_split: str = "train"
+
+    def __post_init__(self) -> None:
+        if self.probe_split not in ("train", "val"):
+            raise ValueError(
+                f"probe_split must be 'train' or 'val' (never 'test'); got {self.probe_split!r}"
+            )
 
     @property
     def label_names(self) -> tuple[str, ...]:

@@ -18,7 +18,9 @@ bijection with probability ``trifeature_train_synergy_rate`` (0.9 by default; 1.
 fully biased set, where S is constant on train) and otherwise uniformly among the 9 other
 colours. Val and test are drawn the same way with ``trifeature_eval_synergy_rate`` (0.5: S is
 balanced, chance = 50%). ``latent_joint`` describes the val / test distribution; the train
-split's codes follow the biased rate instead.
+split's codes follow the biased rate instead. Probes are therefore fitted on the unbiased val
+split (``probe_split="val"``): fitted on train, a probe for S sees 90% positives and a probe for
+U1 can read texture 1 off the colour of image 2, a shortcut that only holds under the bias.
 
 Latent codes, per label (minimal, so tables stay 10 x 10 x k):
 ``R``: (shape 1, shape 2) = (shape, shape); ``U1`` and ``U2``: (texture 1, texture 2);
@@ -155,6 +157,7 @@ class TrifeatureTask(Task):
             num_classes=self.num_classes_for(config),
             description=self.description,
             latent_joint_fn=lambda label: self.latent_joint(label, config),
+            probe_split="val",
         )
 
 

@@ -1,5 +1,7 @@
 """The Python API: train, evaluate and run on tasks and on a user's own arrays."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -34,6 +36,26 @@ def test_ground_truth_columns_match_the_task():
     # parts of the model-level PID are bits of a binary label: within [0, 1]
     parts = table[["pid_redundancy", "pid_unique1", "pid_unique2", "pid_synergy"]]
     assert (parts.to_numpy() >= -1e-9).all() and (parts.sum(axis=1) <= 1 + 1e-6).all()
+
+
+def test_evaluate_fits_probes_on_the_dataset_probe_split():
+    rng = np.random.default_rng(2)
+    y = rng.integers(0, 2, 600)
+    x1 = np.stack([y, rng.normal(size=600)], 1) + 0.05 * rng.normal(size=(600, 2))
+    data = synthetic.from_arrays(x1, rng.normal(size=(600, 2)), {"y": y}, val_fraction=0.3)
+    # scramble the training labels: a probe fitted there learns nothing, one fitted on val does
+    scrambled = dataclasses.replace(
+        data.train, labels={"y": rng.permutation(data.train.labels["y"])}
+    )
+    data = dataclasses.replace(data, train=scrambled)
+    trained = train("random", data, train_config=TrainConfig(progress=False))
+    on_train = evaluate(trained, data, seed=0, pid_clusters=2).probe_accuracy.item()
+    on_val = evaluate(
+        trained, dataclasses.replace(data, probe_split="val"), seed=0, pid_clusters=2
+    ).probe_accuracy.item()
+    assert on_train < 0.7 and on_val > 0.9
+    with pytest.raises(ValueError, match="never 'test'"):
+        dataclasses.replace(data, probe_split="test")
 
 
 def test_run_config_rejects_unknown_and_repeated_methods():

@@ -53,6 +53,11 @@ def test_train_is_biased_towards_the_bijection_and_test_is_balanced(tiny) -> Non
     assert 0 < fully.test.labels["S"].mean() < 1
 
 
+def test_probes_are_fitted_on_the_unbiased_val_split(tiny) -> None:
+    assert tiny.probe_split == "val"
+    assert make_dataset("xor", TaskConfig(n_samples=100)).probe_split == "train"
+
+
 def test_synergy_table_matches_the_test_split_and_hides_s_from_each_image(tiny) -> None:
     table = tiny.latent_joint("S")
     assert table.shape == (10, 10, 2) and table.sum() == pytest.approx(1.0)
