@@ -34,11 +34,14 @@ class AugmentConfig:
     strong on purpose, tuned on ``xor``: with weak views (noise 0.1, dropout 0.1) CoMM's fused
     representation kept S at chance for a linear probe (0.55), with these it reaches > 0.95;
     views that erase the sample-specific noise make the latent codes the thing to tell apart.
+    The image crop keeps at least 80% of the area: on 32 px trifeature a 50% crop blurs the
+    textures away once resized (CoMM, 4,000 pairs, 10 epochs: shape probe 0.47 at 0.5, 0.60 at
+    0.8; SimCLR's 0.08 is for 224 px photographs).
     """
 
     noise_std: float = 0.8  # vectors: std of the additive Gaussian noise
     feature_dropout: float = 0.3  # vectors: probability that each feature is set to 0
-    crop_min_scale: float = 0.5  # images: smallest crop area, as a fraction of the image
+    crop_min_scale: float = 0.8  # images: smallest crop area, as a fraction of the image
     crop_max_aspect: float = 4 / 3  # images: crop aspect ratio drawn log-uniformly in [1/a, a]
     flip_prob: float = 0.5  # images: probability of a horizontal flip
     jitter_prob: float = 0.8  # images: probability that colour jitter is applied to a sample

@@ -136,13 +136,14 @@ def run(
     config: Annotated[
         Path | None,
         typer.Option(
-            help="TOML file with [run], [task], [model], [method], [train], [probe] "
+            help="TOML file with [run], [task], [model], [method], [train], [augment], [probe] "
             "sections; command-line options override it."
         ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
 ) -> None:
     """Train methods on a task over seeds, probe every label, write results, summary and plots."""
+    from synergy_lab.augment import AugmentConfig
     from synergy_lab.experiment import RunConfig, run_experiment
     from synergy_lab.methods import MethodConfig
     from synergy_lab.models import ModelConfig
@@ -153,7 +154,8 @@ def run(
 
     with _clear_errors():
         file = _read_toml(config) if config else {}
-        unknown_sections = sorted(set(file) - {"run", "task", "model", "method", "train", "probe"})
+        sections = {"run", "task", "model", "method", "train", "augment", "probe"}
+        unknown_sections = sorted(set(file) - sections)
         if unknown_sections:
             raise ValueError(f"unknown section [{unknown_sections[0]}] in {config}")
         run_file = file.get("run", {})
@@ -201,6 +203,7 @@ def run(
             model=_build(ModelConfig, "model", file.get("model", {}), {}),
             method=method_config,
             train=train_config,
+            augment=_build(AugmentConfig, "augment", file.get("augment", {}), {}),
             probe=_build(ProbeConfig, "probe", file.get("probe", {}), {"kind": probe}),
         )
         out_dir = out or Path("reports") / f"{task_name}-{datetime.now():%Y%m%d-%H%M%S}"

@@ -23,6 +23,7 @@ import pandas as pd
 import torch
 
 import synthetic
+from synergy_lab.augment import AugmentConfig
 from synergy_lab.methods import METHODS, MethodConfig
 from synergy_lab.models import ModelConfig
 from synergy_lab.pid import PID, ClusterConfig, broja_pid, cluster_pid, joint_table
@@ -58,6 +59,7 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     method: MethodConfig = field(default_factory=MethodConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     pid_clusters: int = 10  # clusters per modality when no discrete latents are known
 
@@ -286,6 +288,7 @@ def run_experiment(
                 train_config=dataclasses.replace(config.train, seed=seed),
                 model_config=config.model,
                 method_config=_method_config(config, data),
+                augment_config=config.augment,
             )
             rows = evaluate(
                 trained, data, config.probe, seed=seed, pid_clusters=config.pid_clusters

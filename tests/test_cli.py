@@ -139,3 +139,22 @@ def test_same_seed_same_numbers(tmp_path: Path):
         outputs.append(pd.read_csv(tmp_path / name / "results.csv"))
     cols = ["probe_accuracy", "pid_synergy", "pid_redundancy"]
     pd.testing.assert_frame_equal(outputs[0][cols], outputs[1][cols])
+
+
+def test_config_file_sets_augmentations_and_rejects_unknown_keys(tmp_path: Path):
+    good = tmp_path / "good.toml"
+    good.write_text("[augment]\ncrop_min_scale = 0.6\nnoise_std = 0.5\n")
+    out = tmp_path / "run"
+    result = invoke(
+        "run", *TINY, "--methods", "random", "--no-baselines", "--config", str(good),
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    augment = json.loads((out / "config.json").read_text())["config"]["augment"]
+    assert augment["crop_min_scale"] == 0.6 and augment["noise_std"] == 0.5
+
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[augment]\ncrop_scale = 0.8\n")
+    result = invoke("run", *TINY, "--config", str(bad), "--out", str(tmp_path / "other"))
+    assert result.exit_code == 2
+    assert "unknown setting 'crop_scale' in [augment]" in result.output
