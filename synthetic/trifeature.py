@@ -22,10 +22,14 @@ split's codes follow the biased rate instead. Probes are therefore fitted on the
 split (``probe_split="val"``): fitted on train, a probe for S sees 90% positives and a probe for
 U1 can read texture 1 off the colour of image 2, a shortcut that only holds under the bias.
 
-Latent codes, per label (minimal, so tables stay 10 x 10 x k):
-``R``: (shape 1, shape 2) = (shape, shape); ``U1`` and ``U2``: (texture 1, texture 2);
-``S``: (texture 1, colour 2). Exact PIDs of these tables: R -> log2(10) = 3.32 bits of
-redundancy, U1 / U2 -> 3.32 bits unique, S -> h(rate) bits of pure synergy (1 bit at 0.5).
+Latent codes, per label: for each image, the part of its attributes that carries information
+about the label (so tables stay 10 x 10 x k). ``R``: (shape 1, shape 2) = (shape, shape);
+``U1``: (texture 1, colour 2), since through the bijection colour 2 says something about
+texture 1; ``U2``: (texture 1, texture 2), image 1 saying nothing about texture 2; ``S``:
+(texture 1, colour 2). Exact PIDs at the eval rate 0.5: R -> log2(10) = 3.32 bits of
+redundancy; U2 -> 3.32 bits unique to image 2; U1 -> 0.74 bits of redundancy (what colour 2
+tells about texture 1) and 2.58 bits unique to image 1; S -> h(rate) bits of pure synergy (1
+bit at 0.5). U2 is the clean measure of uniqueness.
 """
 
 from __future__ import annotations
@@ -66,13 +70,26 @@ def synergy_label(texture1: np.ndarray, colour2: np.ndarray) -> np.ndarray:
     return (SYNERGY_PAIRS[texture1] == colour2).astype(np.int64)
 
 
+def pair_probabilities(rate: float) -> np.ndarray:
+    """Exact p(texture1, colour2) (10, 10) when a pair is in the bijection w.p. ``rate``."""
+    joint = np.full((N_VALUES, N_VALUES), (1.0 - rate) / (N_VALUES * (N_VALUES - 1)))
+    joint[np.arange(N_VALUES), SYNERGY_PAIRS] = rate / N_VALUES
+    return joint
+
+
 def synergy_table(rate: float) -> np.ndarray:
     """Exact p(texture1, colour2, S) (10, 10, 2) when a pair is in the bijection w.p. ``rate``."""
-    table = np.zeros((N_VALUES, N_VALUES, 2))
-    table[:, :, 0] = (1.0 - rate) / (N_VALUES * (N_VALUES - 1))
-    rows = np.arange(N_VALUES)
-    table[rows, SYNERGY_PAIRS, 0] = 0.0
-    table[rows, SYNERGY_PAIRS, 1] = rate / N_VALUES
+    joint = pair_probabilities(rate)
+    paired = np.zeros((N_VALUES, N_VALUES), dtype=bool)
+    paired[np.arange(N_VALUES), SYNERGY_PAIRS] = True
+    return np.stack([np.where(paired, 0.0, joint), np.where(paired, joint, 0.0)], axis=-1)
+
+
+def texture1_table(rate: float) -> np.ndarray:
+    """Exact p(texture1, colour2, U1 = texture1) (10, 10, 10) at bijection rate ``rate``."""
+    table = np.zeros((N_VALUES, N_VALUES, N_VALUES))
+    values = np.arange(N_VALUES)
+    table[values, :, values] = pair_probabilities(rate)
     return table
 
 
@@ -91,15 +108,16 @@ class TrifeatureTask(Task):
         return {"R": N_VALUES, "U1": N_VALUES, "U2": N_VALUES, "S": 2}
 
     def _latent_joint(self, label: str, config: TaskConfig) -> np.ndarray:
-        if label == "S":
-            return synergy_table(config.trifeature_eval_synergy_rate)
+        rate = config.trifeature_eval_synergy_rate
+        if label == "S":  # codes (texture 1, colour 2)
+            return synergy_table(rate)
+        if label == "U1":  # codes (texture 1, colour 2), label = texture 1
+            return texture1_table(rate)
         table = np.zeros((N_VALUES, N_VALUES, N_VALUES))
         values = np.arange(N_VALUES)
         if label == "R":  # codes (shape 1, shape 2), always equal
             table[values, values, values] = 1.0 / N_VALUES
-        elif label == "U1":  # codes (texture 1, texture 2), label = texture 1
-            table[values[:, None], values[None, :], values[:, None]] = 1.0 / N_VALUES**2
-        else:  # U2: label = texture 2
+        else:  # U2: codes (texture 1, texture 2), label = texture 2
             table[values[:, None], values[None, :], values[None, :]] = 1.0 / N_VALUES**2
         return table
 
@@ -131,6 +149,7 @@ class TrifeatureTask(Task):
             )
             shapes_codes = (f["shape"], f["shape"].copy())
             texture_codes = (f["texture1"], f["texture2"])
+            pair_codes = (f["texture1"], f["colour2"])
             splits[split] = Split(
                 x1=x1,
                 x2=x2,
@@ -142,9 +161,9 @@ class TrifeatureTask(Task):
                 },
                 latent_codes={
                     "R": shapes_codes,
-                    "U1": texture_codes,
+                    "U1": pair_codes,
                     "U2": texture_codes,
-                    "S": (f["texture1"], f["colour2"]),
+                    "S": pair_codes,
                 },
                 factors=f,
             )

@@ -32,7 +32,9 @@ def test_labels_are_the_stated_functions_of_the_attributes(tiny) -> None:
         assert np.array_equal(split.labels["S"], paired.astype(np.int64))
         assert np.array_equal(split.latent_codes["R"][0], f["shape"])
         assert np.array_equal(split.latent_codes["R"][1], f["shape"])
-        assert np.array_equal(split.latent_codes["U1"][1], f["texture2"])
+        assert np.array_equal(split.latent_codes["U1"][1], f["colour2"])
+        assert np.array_equal(split.latent_codes["U2"][0], f["texture1"])
+        assert np.array_equal(split.latent_codes["U2"][1], f["texture2"])
         assert np.array_equal(split.latent_codes["S"][0], f["texture1"])
         assert np.array_equal(split.latent_codes["S"][1], f["colour2"])
 
@@ -65,16 +67,20 @@ def test_synergy_table_matches_the_test_split_and_hides_s_from_each_image(tiny) 
     assert np.allclose(table.sum(axis=1), table.sum(axis=(1, 2))[:, None] * p_s)  # T1 indep. S
     assert np.allclose(table.sum(axis=0), table.sum(axis=(0, 2))[:, None] * p_s)  # C2 indep. S
     split = make_dataset("trifeature", TaskConfig(n_samples=30_000, image_size=8), seed=1).test
-    counts = np.zeros_like(table)
-    np.add.at(counts, (*split.latent_codes["S"], split.labels["S"]), 1.0)
     n = len(split)
-    assert np.all(np.abs(counts / n - table) <= 5 * np.sqrt(table * (1 - table) / n) + 1e-9)
+    for label in ("S", "U1"):  # the exact tables match the empirical frequencies of the codes
+        table = tiny.latent_joint(label)
+        counts = np.zeros_like(table)
+        np.add.at(counts, (*split.latent_codes[label], split.labels[label]), 1.0)
+        assert np.all(np.abs(counts / n - table) <= 5 * np.sqrt(table * (1 - table) / n) + 1e-9)
 
 
 def test_component_tables(tiny) -> None:
     r, u1, u2 = (tiny.latent_joint(k) for k in ("R", "U1", "U2"))
     assert r[3, 3, 3] == pytest.approx(0.1) and r[3, 4].sum() == 0.0
-    assert u1[2, 7, 2] == pytest.approx(0.01) and u1[2, 7, 7] == 0.0
+    partner, other = SYNERGY_PAIRS[2], (SYNERGY_PAIRS[2] + 1) % 10  # codes (texture 1, colour 2)
+    assert u1[2, partner, 2] == pytest.approx(0.05) and u1[2, other, 2] == pytest.approx(0.5 / 90)
+    assert u1[2, partner, 7] == 0.0
     assert u2[2, 7, 7] == pytest.approx(0.01) and u2[2, 7, 2] == 0.0
     assert all(t.sum() == pytest.approx(1.0) for t in (r, u1, u2))
 
