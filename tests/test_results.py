@@ -1,3 +1,4 @@
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -60,3 +61,11 @@ def test_missing_and_binary_files(tmp_path: Path, results_frame):
     (tmp_path / "results.csv").write_bytes(b"\xff\xfe\x00garbage\x00")
     with pytest.raises(ResultsFileError):
         read_results(tmp_path / "results.csv")
+
+
+def test_atomic_write_gives_ordinary_file_permissions(tmp_path: Path):
+    path = tmp_path / "results.csv"
+    atomic_write_text(path, "x\n")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
