@@ -20,7 +20,8 @@ colours. Val and test are drawn the same way with ``trifeature_eval_synergy_rate
 balanced, chance = 50%). ``latent_joint`` describes the val / test distribution; the train
 split's codes follow the biased rate instead. Probes are therefore fitted on the unbiased val
 split (``probe_split="val"``): fitted on train, a probe for S sees 90% positives and a probe for
-U1 can read texture 1 off the colour of image 2, a shortcut that only holds under the bias.
+U1 learns to read texture 1 off the colour of image 2, which is right 90% of the time on train
+but only 50% on test.
 
 Latent codes, per label: for each image, the part of its attributes that carries information
 about the label (so tables stay 10 x 10 x k). ``R``: (shape 1, shape 2) = (shape, shape);
