@@ -71,19 +71,21 @@ def synergy_label(texture1: np.ndarray, colour2: np.ndarray) -> np.ndarray:
     return (SYNERGY_PAIRS[texture1] == colour2).astype(np.int64)
 
 
+def _pair_synergy() -> np.ndarray:
+    """(10, 10) S of every (texture1, colour2): 1 on the pairs of the bijection."""
+    return synergy_label(*np.indices((N_VALUES, N_VALUES)))
+
+
 def pair_probabilities(rate: float) -> np.ndarray:
     """Exact p(texture1, colour2) (10, 10) when a pair is in the bijection w.p. ``rate``."""
-    joint = np.full((N_VALUES, N_VALUES), (1.0 - rate) / (N_VALUES * (N_VALUES - 1)))
-    joint[np.arange(N_VALUES), SYNERGY_PAIRS] = rate / N_VALUES
-    return joint
+    other = (1.0 - rate) / (N_VALUES * (N_VALUES - 1))
+    return np.where(_pair_synergy() == 1, rate / N_VALUES, other)
 
 
 def synergy_table(rate: float) -> np.ndarray:
     """Exact p(texture1, colour2, S) (10, 10, 2) when a pair is in the bijection w.p. ``rate``."""
-    joint = pair_probabilities(rate)
-    paired = np.zeros((N_VALUES, N_VALUES), dtype=bool)
-    paired[np.arange(N_VALUES), SYNERGY_PAIRS] = True
-    return np.stack([np.where(paired, 0.0, joint), np.where(paired, joint, 0.0)], axis=-1)
+    s = _pair_synergy()
+    return pair_probabilities(rate)[:, :, None] * np.stack([1 - s, s], axis=-1)
 
 
 def texture1_table(rate: float) -> np.ndarray:
