@@ -5,6 +5,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import tempfile
+import types
+import typing
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -23,9 +26,16 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help text: rich markup would eat every [bracket]
 )
 
 T = TypeVar("T")
+
+# --quick: sized so that InfMasking's S accuracy stands clearly above CLIP's and the untrained
+# network's in under a minute on 2 CPU cores (measured: see README, "Quick look").
+QUICK_SAMPLES = 2000
+QUICK_EPOCHS = 2
+QUICK_SEEDS = 3
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -41,6 +51,9 @@ def _clear_errors() -> Iterator[None]:
     except (ValueError, FileNotFoundError, KeyError, FloatingPointError) as error:
         text = str(error).strip().splitlines()
         _fail(text[0] if text else type(error).__name__)
+    except OSError as error:  # e.g. a folder made read-only while the run goes on
+        where = f": {error.filename}" if error.filename else ""
+        _fail(f"{error.strerror or type(error).__name__}{where}")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -56,20 +69,59 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ValueError(f"config file {path} is not valid TOML ({error})") from None
 
 
+_TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
+
+
+def _checked_value(section: str, name: str, value: Any, hint: Any) -> Any:
+    """``value`` checked against the type annotation ``hint`` of setting ``name``.
+
+    Raises one line naming the setting and the type it expects; an integer is accepted where
+    a number is expected, a TOML list where a tuple is.
+    """
+    args = typing.get_args(hint)
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1:
+            return _checked_value(section, name, value, inner[0])
+        return value
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ValueError(f"[{section}] {name} must be a list; got {value!r}")
+        element = args[0] if args else Any
+        return tuple(_checked_value(section, name, v, element) for v in value)
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in _TYPE_WORDS:
+        if isinstance(value, bool) != (hint is bool) or not isinstance(value, hint):
+            raise ValueError(
+                f"[{section}] {name} must be {_TYPE_WORDS[hint]}; got {value!r}"
+            )
+    return value
+
+
 def _build(
-    cls: Callable[..., T], section: str, values: dict[str, Any], overrides: dict[str, Any]
+    cls: Callable[..., T], section: str, values: Any, overrides: dict[str, Any]
 ) -> T:
-    """A config dataclass from a TOML section plus the command-line options given explicitly."""
+    """A config dataclass from a TOML section plus the command-line options given explicitly.
+
+    Every setting is checked against the dataclass field's annotation first, so a wrong type
+    gets one line naming the setting and the expected type before any work starts.
+    """
+    if not isinstance(values, dict):
+        raise ValueError(f"[{section}] must be a table of settings; got {values!r}")
     known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise ValueError(
             f"unknown setting {unknown[0]!r} in [{section}]; valid: {', '.join(sorted(known))}"
         )
+    hints = typing.get_type_hints(cls)
     merged = {**values, **{k: v for k, v in overrides.items() if v is not None}}
     for name, value in merged.items():
-        if isinstance(value, list):
-            merged[name] = tuple(value)
+        merged[name] = _checked_value(section, name, value, hints.get(name, Any))
     try:
         return cls(**merged)
     except TypeError as error:
@@ -78,6 +130,51 @@ def _build(
 
 def _split_names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def _run_section(values: Any) -> dict[str, Any]:
+    """The [run] section checked: task a string, methods a string or list of names, seeds >= 1."""
+    if not isinstance(values, dict):
+        raise ValueError(f"[run] must be a table of settings; got {values!r}")
+    unknown = sorted(set(values) - {"task", "methods", "seeds"})
+    if unknown:
+        raise ValueError(f"unknown setting {unknown[0]!r} in [run]; valid: methods, seeds, task")
+    checked: dict[str, Any] = {}
+    if "task" in values:
+        if not isinstance(values["task"], str):
+            raise ValueError(f"[run] task must be a string; got {values['task']!r}")
+        checked["task"] = values["task"]
+    if "methods" in values:
+        names = values["methods"]
+        if isinstance(names, str):
+            names = _split_names(names)
+        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
+            raise ValueError(
+                f"[run] methods must be a list of method names or a comma-separated string; "
+                f"got {values['methods']!r}"
+            )
+        if not names:
+            raise ValueError("[run] methods is empty; give at least one method name")
+        checked["methods"] = tuple(names)
+    if "seeds" in values:
+        seeds = values["seeds"]
+        if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+            raise ValueError(f"[run] seeds must be a positive integer (how many); got {seeds!r}")
+        checked["seeds"] = seeds
+    return checked
+
+
+def _check_writable_folder(folder: Path, what: str) -> None:
+    """Fail before any work if ``folder`` is a file or cannot be created or written to."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{what} {folder} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ValueError(f"cannot write to {what} {folder} ({reason})") from None
 
 
 @app.command()
@@ -158,16 +255,15 @@ def run(
         unknown_sections = sorted(set(file) - sections)
         if unknown_sections:
             raise ValueError(f"unknown section [{unknown_sections[0]}] in {config}")
-        run_file = file.get("run", {})
-        unknown_run = sorted(set(run_file) - {"task", "methods", "seeds"})
-        if unknown_run:
-            raise ValueError(
-                f"unknown setting {unknown_run[0]!r} in [run]; valid: methods, seeds, task"
-            )
+        run_file = _run_section(file.get("run", {}))
         task_name = str(task or run_file.get("task", "xor"))
         get_task(task_name)
-        quick_task = {"n_samples": 2000} if quick else {}
-        quick_train = {"epochs": 2} if quick else {}
+        if methods is not None and not _split_names(methods):
+            raise ValueError(
+                "--methods is empty; give at least one method name (see `synergy-lab methods`)"
+            )
+        quick_task = {"n_samples": QUICK_SAMPLES} if quick else {}
+        quick_train = {"epochs": QUICK_EPOCHS} if quick else {}
         task_config = _build(
             TaskConfig,
             "task",
@@ -195,9 +291,9 @@ def run(
         run_config = RunConfig(
             task=task_name,
             methods=_split_names(methods)
-            if methods
+            if methods is not None
             else tuple(run_file.get("methods", ("infmasking", "comm", "clip"))),
-            seeds=tuple(range(int(seeds or run_file.get("seeds", 3)))),
+            seeds=tuple(range(seeds or run_file.get("seeds", QUICK_SEEDS if quick else 3))),
             baselines=baselines,
             task_config=task_config,
             model=_build(ModelConfig, "model", file.get("model", {}), {}),
@@ -207,6 +303,7 @@ def run(
             probe=_build(ProbeConfig, "probe", file.get("probe", {}), {"kind": probe}),
         )
         out_dir = out or Path("reports") / f"{task_name}-{datetime.now():%Y%m%d-%H%M%S}"
+        _check_writable_folder(out_dir, "the run folder")
         typer.echo(f"run folder: {out_dir}")
         try:
             frame = run_experiment(run_config, out_dir, on_cell=typer.echo)
@@ -251,45 +348,80 @@ def report(
     from synergy_lab.report import write_report
 
     with _clear_errors():
+        if not (run_dir / "results.csv").is_file():
+            raise ValueError(f"no results file at {run_dir / 'results.csv'}")
+        _check_writable_folder(run_dir, "the run folder")
         written = write_report(run_dir)
     typer.echo("wrote " + ", ".join(str(p) for p in written))
 
 
-def _load_pid_input(path: Path) -> Any:
-    """A PID of a probability table (.npy, or .csv with columns x1,x2,y,p) or of samples (.csv)."""
-    import pandas as pd
+PID_PROGRESS_CELLS = 100_000  # tables with more cells than this report each solver iteration
 
-    from synergy_lab.pid import broja_pid, pid_from_samples
+
+def _read_pid_table(path: Path, normalize: bool) -> np.ndarray:
+    """A probability table p[x1, x2, y] from a .npy array or a .csv with columns x1,x2,y,p, or
+    the empirical table of a .csv of discrete samples with columns x1,x2,y (read by name)."""
+    import pandas as pd
 
     if not path.is_file():
         raise ValueError(f"no file at {path}")
     if path.suffix == ".npy":
         try:
             table = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as error:
-            raise ValueError(f"{path} is not a readable .npy array ({error})") from None
-        return broja_pid(table)
-    if path.suffix != ".csv":
+        except ValueError:
+            raise ValueError(
+                f"{path} is not a .npy table of numbers (it holds Python objects or is not "
+                "a .npy file at all)"
+            ) from None
+        except OSError as error:
+            raise ValueError(f"{path} is not a readable .npy file ({error})") from None
+    elif path.suffix == ".csv":
+        table = _csv_table(path, pd)
+    else:
         raise ValueError(f"{path}: expected a .npy table or a .csv file")
+    if not np.issubdtype(table.dtype, np.number) or table.dtype == np.bool_:
+        raise ValueError(f"{path} holds {table.dtype} values, not probabilities")
+    if table.ndim == 3 and np.all(np.isfinite(table)) and np.all(table >= 0) and not normalize:
+        total = float(table.sum())
+        if abs(total - 1.0) > 1e-9:
+            raise ValueError(
+                f"{path}: the table sums to {total:.12g}, not 1; add --normalize to rescale it"
+            )
+    return table
+
+
+def _csv_table(path: Path, pd: Any) -> np.ndarray:
     try:
         frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ValueError(f"{path} is not a readable CSV file ({error})") from None
-    if frame.shape[1] not in (3, 4) or frame.isna().any().any():
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    names = ["x1", "x2", "y"]
+    missing = [c for c in names if c not in frame.columns]
+    if missing:
         raise ValueError(
-            f"{path}: expected 3 columns (x1, x2, y samples) or 4 (x1, x2, y, p), no empty cells"
+            f"{path}: needs columns named x1, x2, y (and p for a probability table); "
+            f"missing {', '.join(missing)}; found {', '.join(frame.columns) or 'none'}"
         )
-    codes = []
-    for column in frame.columns[:3]:
-        codes.append(pd.factorize(frame[column], sort=True)[0])
-    if frame.shape[1] == 3:
-        return pid_from_samples(codes[0], codes[1], codes[2])
-    p = pd.to_numeric(frame.iloc[:, 3], errors="coerce").to_numpy()
+    extra = sorted(set(frame.columns) - {*names, "p"})
+    if extra:
+        raise ValueError(f"{path}: unexpected column {extra[0]!r}; expected x1, x2, y and p")
+    if frame[[*names, *(["p"] if "p" in frame.columns else [])]].isna().any().any():
+        raise ValueError(f"{path} has empty cells")
+    if frame.empty:
+        raise ValueError(f"{path} holds no rows")
+    codes = [pd.factorize(frame[c], sort=True)[0] for c in names]
+    shape = tuple(int(c.max()) + 1 for c in codes)
+    if "p" not in frame.columns:
+        table = np.zeros(shape)
+        np.add.at(table, (codes[0], codes[1], codes[2]), 1.0)
+        return table / table.sum()
+    p = pd.to_numeric(frame["p"], errors="coerce").to_numpy()
     if np.isnan(p).any():
-        raise ValueError(f"{path}: the probability column holds non-numbers")
-    table = np.zeros([int(c.max()) + 1 for c in codes])
+        raise ValueError(f"{path}: column p holds non-numbers")
+    table = np.zeros(shape)
     np.add.at(table, (codes[0], codes[1], codes[2]), p)
-    return broja_pid(table)
+    return table
 
 
 @app.command()
@@ -297,15 +429,29 @@ def pid(
     file: Annotated[
         Path,
         typer.Argument(
-            help="A .npy table p[x1, x2, y], a .csv with columns x1,x2,y,p, or a "
-            ".csv of discrete samples with columns x1,x2,y."
+            help="A .npy table p[x1, x2, y], a .csv with columns named x1,x2,y,p, or a "
+            ".csv of discrete samples with columns named x1,x2,y."
         ),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    normalize: Annotated[
+        bool, typer.Option(help="Rescale a nonnegative table that does not sum to 1.")
+    ] = False,
 ) -> None:
     """Exact BROJA partial information decomposition (bits) of a table or of samples."""
+    from synergy_lab.pid import broja_pid
+
     with _clear_errors():
-        result = _load_pid_input(file)
+        table = _read_pid_table(file, normalize)
+        on_iteration = None
+        if table.size > PID_PROGRESS_CELLS:
+            shape = "x".join(str(n) for n in table.shape)
+            typer.echo(f"solving a {shape} table ({table.size:,} cells); this takes a while", err=True)
+
+            def on_iteration(iteration: int, merit: float) -> None:
+                typer.echo(f"  iteration {iteration}: residual {merit:.2e}", err=True)
+
+        result = broja_pid(table, normalize=normalize, on_iteration=on_iteration)
     values = {
         "redundancy": result.redundancy,
         "unique1": result.unique1,

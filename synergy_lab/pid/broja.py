@@ -36,6 +36,7 @@ aside (added back to Q afterwards, so Q stays in Delta_P) and the better certifi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -43,6 +44,9 @@ from scipy.linalg.blas import dsyrk
 from scipy.linalg.lapack import dpotrf, dpotrs
 
 from synergy_lab.pid.information import LN2, entropy_nats, table_informations, validate_table
+
+#: Progress callback of the solver: (iteration, merit) after each interior-point iteration.
+OnIteration = Callable[[int, float], None]
 
 
 @dataclass(frozen=True)
@@ -347,9 +351,12 @@ class _DenseSystem(_NewtonSystem):
 
 
 def _interior_point(
-    p: np.ndarray, options: SolverOptions
+    p: np.ndarray, options: SolverOptions, on_iteration: OnIteration | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Solve the dual for a table without zero marginals; returns (Q, a, b, iterations).
+
+    ``on_iteration(iteration, merit)``, if given, is called after every iteration (progress on
+    large tables; merit = duality gap + residuals, falling towards 0).
 
     Needs |X1|, |X2|, |Y| >= 2. Variables: multipliers (a, b), slacks s_c of g_c + s_c = 0 and
     cell masses t_c. Cells without support are inert (s = t = 1, p = 0, never updated). Q is
@@ -448,6 +455,8 @@ def _interior_point(
             break  # no progress possible in floating point
         a, b, t, s, g, prob, r_dual, r_pri, merit = step
         history.append(merit)
+        if on_iteration is not None:
+            on_iteration(iterations, merit)
         if merit < 1e-8 and len(history) > 4 and merit > 0.5 * history[-5]:
             break  # near the optimum, four iterations gained < a factor 2: round-off level
 
@@ -471,7 +480,7 @@ def _trivial_duals(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _solve_table(
-    p: np.ndarray, options: SolverOptions
+    p: np.ndarray, options: SolverOptions, on_iteration: OnIteration | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """(Q, a, b, iterations) for a nonnegative table p of any total mass.
 
@@ -492,11 +501,11 @@ def _solve_table(
         a_core, b_core = _trivial_duals(core)
     elif n2 > n1:
         q_core, b_core, a_core, iterations = _interior_point(
-            np.ascontiguousarray(core.transpose(1, 0, 2)), options
+            np.ascontiguousarray(core.transpose(1, 0, 2)), options, on_iteration
         )
         q_core = q_core.transpose(1, 0, 2)
     else:
-        q_core, a_core, b_core, iterations = _interior_point(core, options)
+        q_core, a_core, b_core, iterations = _interior_point(core, options, on_iteration)
 
     q = np.zeros_like(p)
     q[np.ix_(keep1, keep2, keepy)] = q_core * total
@@ -548,16 +557,20 @@ def _certify(p: np.ndarray, q: np.ndarray, a: np.ndarray, b: np.ndarray) -> tupl
 
 
 def solve_broja(
-    p: np.ndarray, normalize: bool = False, options: SolverOptions | None = None
+    p: np.ndarray,
+    normalize: bool = False,
+    options: SolverOptions | None = None,
+    on_iteration: OnIteration | None = None,
 ) -> BrojaSolution:
     """Minimise I_Q(Y; X1, X2) over Q in Delta_P for a table p (|X1|, |X2|, |Y|); bits.
 
     Returns the optimal Q with a certified gap (see the module docstring). ``normalize=True``
     rescales a nonnegative table to sum 1; otherwise it must already (ValueError if not).
+    ``on_iteration(iteration, merit)`` is called after each interior-point iteration.
     """
     opts = options if options is not None else SolverOptions()
     p = validate_table(p, normalize=normalize)
-    q, a, b, iterations = _solve_table(p, opts)
+    q, a, b, iterations = _solve_table(p, opts, on_iteration)
     upper, lower = _certify(p, q, a, b)
     for level in opts.negligible:
         if (upper - lower) / LN2 <= opts.retry_gap:
@@ -565,7 +578,7 @@ def solve_broja(
         kept = np.where(p >= level, p, 0.0)
         if not kept.any() or np.array_equal(kept, p):
             continue
-        q2, a2, b2, it2 = _solve_table(kept, opts)
+        q2, a2, b2, it2 = _solve_table(kept, opts, on_iteration)
         q2 = q2 + (p - kept)  # the set-aside mass keeps its own marginals: Q2 is in Delta_P
         a2, b2 = _extend_duals(a2, b2, p.sum(axis=1), p.sum(axis=0))
         upper2, lower2 = _certify(p, q2, a2, b2)
@@ -613,13 +626,19 @@ def pid_from_min_mi(i1: float, i2: float, i12: float, min_mi: float) -> PID:
     )
 
 
-def broja_pid(p: np.ndarray, normalize: bool = False, options: SolverOptions | None = None) -> PID:
+def broja_pid(
+    p: np.ndarray,
+    normalize: bool = False,
+    options: SolverOptions | None = None,
+    on_iteration: OnIteration | None = None,
+) -> PID:
     """BROJA PID (bits) of a table p(x1, x2, y) of shape (|X1|, |X2|, |Y|).
 
     ``normalize=True`` rescales a nonnegative table to sum 1; otherwise it must already.
+    ``on_iteration(iteration, merit)`` reports solver progress (e.g. on large tables).
     Bad input (wrong dimensions, NaN, negative entries, wrong total) raises ValueError.
     """
     p = validate_table(p, normalize=normalize)
-    sol = solve_broja(p, options=options)
+    sol = solve_broja(p, options=options, on_iteration=on_iteration)
     i1, i2, i12 = table_informations(p)
     return pid_from_min_mi(i1, i2, i12, sol.min_mi)
