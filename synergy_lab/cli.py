@@ -96,15 +96,11 @@ def _checked_value(section: str, name: str, value: Any, hint: Any) -> Any:
         return float(value)
     if hint in _TYPE_WORDS:
         if isinstance(value, bool) != (hint is bool) or not isinstance(value, hint):
-            raise ValueError(
-                f"[{section}] {name} must be {_TYPE_WORDS[hint]}; got {value!r}"
-            )
+            raise ValueError(f"[{section}] {name} must be {_TYPE_WORDS[hint]}; got {value!r}")
     return value
 
 
-def _build(
-    cls: Callable[..., T], section: str, values: Any, overrides: dict[str, Any]
-) -> T:
+def _build(cls: Callable[..., T], section: str, values: Any, overrides: dict[str, Any]) -> T:
     """A config dataclass from a TOML section plus the command-line options given explicitly.
 
     Every setting is checked against the dataclass field's annotation first, so a wrong type
@@ -446,7 +442,9 @@ def pid(
         on_iteration = None
         if table.size > PID_PROGRESS_CELLS:
             shape = "x".join(str(n) for n in table.shape)
-            typer.echo(f"solving a {shape} table ({table.size:,} cells); this takes a while", err=True)
+            typer.echo(
+                f"solving a {shape} table ({table.size:,} cells); this takes a while", err=True
+            )
 
             def on_iteration(iteration: int, merit: float) -> None:
                 typer.echo(f"  iteration {iteration}: residual {merit:.2e}", err=True)

@@ -9,6 +9,7 @@ skips them and an interruption loses at most the cell in progress.
 from __future__ import annotations
 
 import dataclasses
+import json
 import platform
 import subprocess
 import time
@@ -40,6 +41,10 @@ from synergy_lab.train import TrainConfig, TrainedModel, resolve_device, train
 from synthetic import MultimodalDataset, TaskConfig
 
 BASELINES: tuple[str, ...] = ("random", "supervised")
+#: Fewer optimiser steps than this and a run is warned about: on ``xor`` (2,000 samples, batch
+#: 256) the supervised bound and InfMasking still leave S near the untrained network's accuracy
+#: below it (measured, see README "Tiny data").
+MIN_USEFUL_STEPS = 50
 _NAN_PID = {"redundancy": np.nan, "unique1": np.nan, "unique2": np.nan, "synergy": np.nan}
 
 
@@ -208,15 +213,79 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
-def config_record(config: RunConfig, device: torch.device) -> dict[str, Any]:
-    """What ``config.json`` holds: every setting, library versions, device, git commit."""
-    return {
+def config_record(
+    config: RunConfig, device: torch.device, dataset: MultimodalDataset | None = None
+) -> dict[str, Any]:
+    """What ``config.json`` holds: every setting, library versions, device, git commit, and for
+    a user's dataset its name, split sizes and preprocessing (e.g. standardised features)."""
+    record: dict[str, Any] = {
         "config": dataclasses.asdict(config),
         "versions": _versions(),
         "device": str(device),
         "git_commit": _git_commit(),
         "started": datetime.now().isoformat(timespec="seconds"),
     }
+    if dataset is not None:
+        record["dataset"] = {
+            "name": dataset.name,
+            "kind": dataset.kind,
+            "splits": {name: len(dataset.split(name)) for name in ("train", "val", "test")},
+            "preprocessing": dataset.preprocessing,
+        }
+    return record
+
+
+def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+    """Delete ``.<file>.*.tmp`` files an interrupted atomic write left in a run folder.
+
+    Only one run writes to a run folder at a time, so any such file is a leftover.
+    """
+    removed = []
+    for name in ("results.csv", "curves.csv", "config.json", "summary.md"):
+        for path in out_dir.glob(f".{name}.*.tmp"):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _fit_budget(
+    config: RunConfig,
+    data: MultimodalDataset,
+    out_dir: Path,
+    said: set[str],
+    report: Callable[[str], None],
+) -> RunConfig:
+    """Cap the batch size to the training split (recorded in config.json) and warn when a run
+    has fewer optimiser steps than the methods need (``MIN_USEFUL_STEPS``); each said once."""
+    n_train = len(data.train)
+    if config.train.batch_size > n_train >= 2:
+        note = (
+            f"batch size {config.train.batch_size} is larger than the {n_train} training "
+            f"samples; using {n_train} (recorded in config.json)"
+        )
+        if note not in said:
+            report(note)
+            said.add(note)
+        config = dataclasses.replace(
+            config, train=dataclasses.replace(config.train, batch_size=n_train)
+        )
+        path = out_dir / "config.json"
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if record["config"]["train"]["batch_size"] != n_train:
+            record["config"]["train"]["batch_size"] = n_train
+            atomic_write_json(path, record)
+    batches = n_train // max(1, min(config.train.batch_size, n_train))
+    steps = config.train.epochs * batches
+    trains = any(METHODS[m].trainable for m in config.all_methods)
+    note = (
+        f"warning: {steps} optimiser steps per training ({config.train.epochs} epochs x "
+        f"{batches} batches); below {MIN_USEFUL_STEPS} steps even the supervised bound leaves "
+        "S near the untrained network on xor: raise --epochs or --samples"
+    )
+    if trains and steps < MIN_USEFUL_STEPS and note not in said:
+        report(note)
+        said.add(note)
+    return config
 
 
 def _check_run_folder(out_dir: Path, task: str) -> pd.DataFrame:
@@ -270,18 +339,30 @@ def run_experiment(
         else pd.DataFrame(columns=list(CURVE_COLUMNS))
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    if not (out_dir / "config.json").exists():
-        atomic_write_json(out_dir / "config.json", config_record(config, device))
+    remove_stale_temporaries(out_dir)
     report = on_cell or (lambda line: None)
+    if not (out_dir / "config.json").exists():
+        atomic_write_json(out_dir / "config.json", config_record(config, device, dataset))
+    said: set[str] = set()  # budget notes already reported
 
     for seed in config.seeds:
+        if dataset is None:
+            report(
+                f"generating task {config.task} seed {seed} "
+                f"({config.task_config.n_samples:,} samples)"
+            )
         data = dataset or synthetic.make_dataset(config.task, config.task_config, seed=seed)
+        config = _fit_budget(config, data, out_dir, said, report)
         cells_done = finished_cells(done, data.label_names)
         for method in config.all_methods:
             if (method, seed) in cells_done:
                 report(f"{method:>12} seed {seed}: already in {out_dir / 'results.csv'}, skipped")
                 continue
             start = time.perf_counter()
+            report(
+                f"{method:>12} seed {seed}: "
+                + ("training" if METHODS[method].trainable else "untrained, evaluating")
+            )
             trained = train(
                 method,
                 data,
@@ -290,6 +371,8 @@ def run_experiment(
                 method_config=_method_config(config, data),
                 augment_config=config.augment,
             )
+            if METHODS[method].trainable:
+                report(f"{method:>12} seed {seed}: evaluating (probes and PID)")
             rows = evaluate(
                 trained, data, config.probe, seed=seed, pid_clusters=config.pid_clusters
             )

@@ -139,6 +139,10 @@ def read_results(path: Path) -> pd.DataFrame:
             f"{path} has duplicate rows for method {first['method']!r}, seed {first['seed']}, "
             f"label {first['label']!r}"
         )
+    blank = frame["probe_accuracy"].isna().to_numpy()
+    if blank.any():
+        line = int(np.flatnonzero(blank)[0]) + 2  # 1-based, after the header
+        raise ResultsFileError(f"{path} line {line}: the probe_accuracy cell is empty")
     if not frame["probe_accuracy"].dropna().between(0, 1).all():
         raise ResultsFileError(f"{path}: probe_accuracy must lie in [0, 1]")
     return frame

@@ -299,7 +299,12 @@ def train(
     start = time.perf_counter()
     model.train()
     method.train()
-    bar = tqdm(total=total_steps, desc=method_name, unit="step", disable=not config.progress)
+    bar = tqdm(  # no bar for a method that does not train (no "0step" line)
+        total=total_steps,
+        desc=method_name,
+        unit="step",
+        disable=not config.progress or total_steps == 0,
+    )
     step = 0
     for epoch in range(config.epochs if method.trainable else 0):
         order = torch.randperm(n, generator=shuffle_generator).to(device)

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 MAX_MIX_CODE_BITS = 6  # mix: latent bits per modality, so tables stay <= 64 x 64 x classes
+MIN_SAMPLES = 20  # fewer leave val / test splits of one or two samples (no classes to probe)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class TaskConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"TaskConfig.{name} must be a positive integer; got {value!r}")
+        if self.n_samples < MIN_SAMPLES:
+            raise ValueError(
+                f"TaskConfig.n_samples (--samples) must be at least {MIN_SAMPLES}; got "
+                f"{self.n_samples}"
+            )
         if isinstance(self.image_size, bool) or not isinstance(self.image_size, int):
             raise ValueError(f"TaskConfig.image_size must be an integer; got {self.image_size!r}")
         if self.image_size < 8:

@@ -69,6 +69,7 @@ class MultimodalDataset:
     description: str = ""
     latent_joint_fn: Callable[[str], np.ndarray] | None = None
     probe_split: str = "train"
+    preprocessing: str = ""  # what was done to the user's arrays (e.g. standardised features)
 
     def __post_init__(self) -> None:
         if self.probe_split not in ("train", "val"):
@@ -121,24 +122,77 @@ def _check_array(name: str, array: np.ndarray, n: int | None) -> np.ndarray:
     return array
 
 
+def _check_codes(name: str, value: np.ndarray, n: int) -> np.ndarray:
+    """A 1-D array of n non-negative integer codes (int, bool or integral floats) as int64."""
+    value = _check_array(name, value, n)
+    if value.ndim != 1:
+        raise ValueError(f"{name} must be 1-D; got shape {value.shape}")
+    if np.issubdtype(value.dtype, np.floating):
+        if not np.all(value == np.round(value)):
+            raise ValueError(f"{name} must hold integers; it holds fractions")
+    elif not np.issubdtype(value.dtype, np.integer) and value.dtype != np.bool_:
+        raise ValueError(f"{name} must hold integers; got dtype {value.dtype}")
+    value = value.astype(np.int64)
+    if value.min() < 0:
+        raise ValueError(f"{name} holds negative values (min {value.min()})")
+    return value
+
+
 def _check_labels(labels: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndarray]:
+    """Labels as int64 class indices 0..K-1 with 2 <= K <= n; anything else is rejected.
+
+    Class indices are not re-indexed: a label whose largest index reaches the sample count
+    (e.g. raw ids up to 1e7) is rejected rather than given that many mostly empty classes.
+    """
     if not labels:
         raise ValueError("labels must hold at least one label array")
     checked: dict[str, np.ndarray] = {}
     for key, value in labels.items():
-        value = _check_array(f"labels[{key!r}]", value, n)
-        if value.ndim != 1:
-            raise ValueError(f"labels[{key!r}] must be 1-D; got shape {value.shape}")
-        if np.issubdtype(value.dtype, np.floating):
-            if not np.all(value == np.round(value)):
-                raise ValueError(f"labels[{key!r}] must hold integer class indices")
-        elif not np.issubdtype(value.dtype, np.integer) and value.dtype != np.bool_:
-            raise ValueError(f"labels[{key!r}] must hold integer class indices")
-        value = value.astype(np.int64)
-        if value.min() < 0:
-            raise ValueError(f"labels[{key!r}] has negative class indices")
+        name = f"labels[{key!r}]"
+        value = _check_codes(name, value, n)
+        if value.max() >= n:
+            raise ValueError(
+                f"{name} has class index {value.max()} but only {n} samples; class indices "
+                "must run 0..K-1 (re-index them, e.g. np.unique(y, return_inverse=True)[1])"
+            )
+        classes = np.unique(value)
+        if classes.size < 2:
+            raise ValueError(
+                f"{name} has a single class ({classes[0]}); a probe needs at least two"
+            )
         checked[key] = value
     return checked
+
+
+def _standardize(train: Split, splits: tuple[Split, ...]) -> tuple[Split, ...]:
+    """Every split's vector features z-scored with the training split's mean and std (a
+    constant feature keeps std 1), so that augmentation strengths mean the same on any data."""
+    out = []
+    stats = []
+    for x in (train.x1, train.x2):
+        mean = x.mean(axis=0, dtype=np.float64)
+        std = x.std(axis=0, dtype=np.float64)
+        stats.append((mean, np.where(std > 0, std, 1.0)))
+    for split in splits:
+        out.append(
+            Split(
+                x1=((split.x1 - stats[0][0]) / stats[0][1]).astype(np.float32),
+                x2=((split.x2 - stats[1][0]) / stats[1][1]).astype(np.float32),
+                labels=split.labels,
+                latent_codes=split.latent_codes,
+                factors=split.factors,
+            )
+        )
+    return tuple(out)
+
+
+def empirical_latent_joint(
+    code1: np.ndarray, code2: np.ndarray, label: np.ndarray, shape: tuple[int, int, int]
+) -> np.ndarray:
+    """Empirical p(code1, code2, label) of shape ``shape``: counts over the samples / n."""
+    table = np.zeros(shape)
+    np.add.at(table, (code1, code2, label), 1.0)
+    return table / table.sum()
 
 
 def split_indices(
@@ -166,13 +220,21 @@ def from_arrays(
     val_fraction: float = 0.15,
     test_fraction: float = 0.15,
     seed: int = 0,
+    standardize: bool = True,
 ) -> MultimodalDataset:
     """Wrap a user's own arrays into a :class:`MultimodalDataset` with a seeded random split.
 
-    ``x1`` (n, d1) or (n, 3, H, W) and ``x2`` likewise; ``labels`` maps names to int arrays (n,).
-    ``latents1`` / ``latents2`` are optional discrete codes (n,) of each modality used by the
-    model-level PID; without them the cluster-based estimator stands in. Bad shapes, NaN or
-    non-integer labels raise ``ValueError`` naming the argument.
+    ``x1`` (n, d1) or (n, 3, H, W) and ``x2`` likewise; ``labels`` maps names to class indices
+    (n,) in 0..K-1 with at least two classes. ``standardize`` (default) z-scores vector features
+    with the training split's per-feature mean and std, so that the vector augmentations
+    (noise in units of one feature's std) are as strong as on the synthetic tasks; images are
+    left as given. ``latents1`` / ``latents2`` are optional discrete codes (n,) of each
+    modality (non-negative integers; re-indexed to 0..K-1 in sorted order). With them the
+    dataset has latents: the ground-truth table of each label is the *empirical* joint of
+    (code 1, code 2, label) over all n samples (not an exact law), and the model-level PID is
+    the exact PID of (code 1, code 2, prediction) on test. Without them the cluster-based
+    estimator stands in. Bad shapes, NaN, negative or fractional codes, a single-class label or
+    class indices beyond the sample count raise ``ValueError`` naming the argument.
 
     Example:
         >>> ds = from_arrays(np.zeros((10, 4)), np.ones((10, 3)), {"y": np.arange(10) % 2})
@@ -195,20 +257,38 @@ def from_arrays(
     codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     if (latents1 is None) != (latents2 is None):
         raise ValueError("give both latents1 and latents2, or neither")
+    num_classes = {key: int(value.max()) + 1 for key, value in checked.items()}
+    joint_fn = None
     if latents1 is not None and latents2 is not None:
-        c1 = _check_array("latents1", latents1, n).astype(np.int64)
-        c2 = _check_array("latents2", latents2, n).astype(np.int64)
+        c1 = np.unique(_check_codes("latents1", latents1, n), return_inverse=True)[1]
+        c2 = np.unique(_check_codes("latents2", latents2, n), return_inverse=True)[1]
+        c1, c2 = c1.astype(np.int64).ravel(), c2.astype(np.int64).ravel()
         codes = {key: (c1, c2) for key in checked}
+        tables = {
+            key: empirical_latent_joint(
+                c1, c2, value, (int(c1.max()) + 1, int(c2.max()) + 1, num_classes[key])
+            )
+            for key, value in checked.items()
+        }
+        joint_fn = tables.__getitem__
     whole = Split(
         x1=x1.astype(np.float32), x2=x2.astype(np.float32), labels=checked, latent_codes=codes
     )
     train, val, test = split_indices(n, val_fraction, test_fraction, seed)
+    splits = (whole.subset(train), whole.subset(val), whole.subset(test))
+    kind = "vector" if x1.ndim == 2 else "image"
+    preprocessing = "none"
+    if standardize and kind == "vector":
+        splits = _standardize(splits[0], splits)
+        preprocessing = "features standardised with the training split's mean and std"
     return MultimodalDataset(
         name=name,
-        kind="vector" if x1.ndim == 2 else "image",
-        train=whole.subset(train),
-        val=whole.subset(val),
-        test=whole.subset(test),
-        num_classes={key: int(value.max()) + 1 for key, value in checked.items()},
+        kind=kind,
+        train=splits[0],
+        val=splits[1],
+        test=splits[2],
+        num_classes=num_classes,
         description="user-provided arrays",
+        latent_joint_fn=joint_fn,
+        preprocessing=preprocessing,
     )
