@@ -115,6 +115,8 @@ def _build(cls: Callable[..., T], section: str, values: Any, overrides: dict[str
             f"unknown setting {unknown[0]!r} in [{section}]; valid: {', '.join(sorted(known))}"
         )
     hints = typing.get_type_hints(cls)
+    for name, value in values.items():  # a file's setting is checked even where an option wins
+        _checked_value(section, name, value, hints.get(name, Any))
     merged = {**values, **{k: v for k, v in overrides.items() if v is not None}}
     for name, value in merged.items():
         merged[name] = _checked_value(section, name, value, hints.get(name, Any))
@@ -212,7 +214,7 @@ def run(
         float | None, typer.Option(help="Temperature of the InfoNCE terms.")
     ] = None,
     probe: Annotated[str | None, typer.Option(help="Probe kind: linear or mlp.")] = None,
-    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
     baselines: Annotated[
         bool, typer.Option(help="Add the untrained (random) and supervised bounds.")
     ] = True,
@@ -233,7 +235,9 @@ def run(
             "sections; command-line options override it."
         ),
     ] = None,
-    progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    progress: Annotated[
+        bool | None, typer.Option("--progress/--no-progress", help="Show progress bars.")
+    ] = None,
 ) -> None:
     """Train methods on a task over seeds, probe every label, write results, summary and plots."""
     from synergy_lab.augment import AugmentConfig
@@ -251,6 +255,9 @@ def run(
         unknown_sections = sorted(set(file) - sections)
         if unknown_sections:
             raise ValueError(f"unknown section [{unknown_sections[0]}] in {config}")
+        for name, values in file.items():
+            if not isinstance(values, dict):
+                raise ValueError(f"[{name}] must be a table of settings; got {values!r}")
         run_file = _run_section(file.get("run", {}))
         task_name = str(task or run_file.get("task", "xor"))
         get_task(task_name)

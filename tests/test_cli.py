@@ -44,7 +44,9 @@ def test_pid_of_a_table_and_of_samples(tmp_path: Path):
 
     rng = np.random.default_rng(0)
     x = rng.integers(0, 2, size=(4000, 2))
-    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "y": x[:, 0]}).to_csv(tmp_path / "s.csv", index=False)
+    pd.DataFrame({"x1": x[:, 0], "x2": x[:, 1], "y": x[:, 0]}).to_csv(
+        tmp_path / "s.csv", index=False
+    )
     result = invoke("pid", str(tmp_path / "s.csv"), "--json")
     assert json.loads(result.output)["unique1"] == pytest.approx(1.0, abs=0.01)
 

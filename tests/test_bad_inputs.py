@@ -1,0 +1,305 @@
+"""Bad or unusual inputs a new user meets (issue 16): each ends in one clear line and exit code 2,
+or in the right answer, and nothing already written is lost."""
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import synergy_lab.cli as cli
+import synergy_lab.experiment as experiment
+from synergy_lab.cli import app
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+runner = CliRunner()
+TINY = ["--task", "xor", "--samples", "600", "--epochs", "1", "--seeds", "1", "--no-progress"]
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def assert_one_clean_line(result, message: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1, result.output
+
+
+class _Captured(Exception):
+    pass
+
+
+@pytest.fixture
+def captured_config(monkeypatch):
+    """Replace the run by a capture of the RunConfig the command built (no training)."""
+    seen = []
+
+    def fake_run(config, out_dir, **kwargs):
+        seen.append(config)
+        raise _Captured
+
+    monkeypatch.setattr(experiment, "run_experiment", fake_run)
+    return seen
+
+
+# ---- TOML settings: types checked before any work, each naming the setting ------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "message"),
+    [
+        ("[train]\nepochs = 2.5\n", "[train] epochs must be an integer; got 2.5"),
+        ("train = 5\n", "[train] must be a table of settings; got 5"),
+        ('[run]\nseeds = "three"\n', "[run] seeds must be a positive integer"),
+        ("[run]\nseeds = 0\n", "[run] seeds must be a positive integer"),
+        ('[run]\nmethods = ""\n', "[run] methods is empty"),
+        ("[run]\nmethods = [1, 2]\n", "[run] methods must be a list of method names"),
+        ('run = "xor"\n', "[run] must be a table of settings"),
+        ('[task]\nn_samples = "many"\n', "[task] n_samples must be an integer"),
+        ('[model]\ndim = "big"\n', "[model] dim must be an integer"),
+        ('[train]\nlr = "fast"\n', "[train] lr must be a number"),
+        ("[train]\nprogress = 1\n", "[train] progress must be true or false"),
+        ('[probe]\nl2_grid = [0.1, "x"]\n', "[probe] l2_grid must be a number"),
+        ("[probe]\nl2_grid = 0.1\n", "[probe] l2_grid must be a list"),
+        ("[method]\ntemperature = true\n", "[method] temperature must be a number"),
+    ],
+)
+def test_toml_settings_of_the_wrong_type_are_named(tmp_path: Path, toml, message, monkeypatch):
+    monkeypatch.setattr(experiment, "run_experiment", lambda *a, **k: pytest.fail("work started"))
+    config = tmp_path / "c.toml"
+    config.write_text(toml)
+    result = invoke("run", "--config", str(config), "--out", str(tmp_path / "r"))
+    assert_one_clean_line(result, message)
+
+
+@pytest.mark.parametrize(
+    ("toml", "methods"),
+    [
+        ('[run]\nmethods = "clip"\n', ("clip",)),
+        ('[run]\nmethods = "clip, comm"\n', ("clip", "comm")),
+        ('[run]\nmethods = ["comm"]\n', ("comm",)),
+    ],
+)
+def test_methods_in_toml_may_be_a_name_or_a_comma_list(tmp_path, toml, methods, captured_config):
+    config = tmp_path / "c.toml"
+    config.write_text(toml + "[train]\nlr = 1\n")  # an integer where a number is expected is fine
+    invoke("run", "--config", str(config), "--out", str(tmp_path / "r"))
+    assert captured_config[0].methods == methods
+    assert captured_config[0].train.lr == 1.0
+
+
+def test_empty_methods_option_is_an_error(tmp_path: Path, captured_config):
+    assert_one_clean_line(
+        invoke("run", "--methods", "", "--out", str(tmp_path / "r")), "--methods is empty"
+    )
+    assert_one_clean_line(
+        invoke("run", "--methods", " , ", "--out", str(tmp_path / "r")), "--methods is empty"
+    )
+    assert not captured_config
+
+
+def test_too_few_samples_is_named(tmp_path: Path, captured_config):
+    result = invoke("run", "--samples", "3", "--out", str(tmp_path / "r"))
+    assert_one_clean_line(result, "n_samples (--samples) must be at least 20; got 3")
+
+
+# ---- output folders: checked up front ---------------------------------------------------------
+
+
+def test_out_pointing_at_a_file(tmp_path: Path, captured_config):
+    target = tmp_path / "results.txt"
+    target.write_text("mine\n")
+    result = invoke("run", *TINY, "--out", str(target))
+    assert_one_clean_line(result, "is a file, not a folder")
+    assert target.read_text() == "mine\n"
+    assert not captured_config
+
+
+def _deny_writes_under(monkeypatch, folder: Path) -> None:
+    """Make ``folder`` read-only; as root (where chmod does not stop writes) also refuse the
+    write probe the command makes, so the path under test is the same."""
+    folder.chmod(0o555)
+    if not IS_ROOT:
+        return
+    real = cli.tempfile.TemporaryFile
+
+    def refuse(*args, **kwargs):
+        target = Path(kwargs.get("dir", "."))
+        if target.resolve().is_relative_to(folder.resolve()):
+            raise PermissionError(13, "Permission denied")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli.tempfile, "TemporaryFile", refuse)
+
+
+@pytest.mark.parametrize("where", ["existing", "new"])
+def test_read_only_out_folder(tmp_path: Path, monkeypatch, captured_config, where):
+    base = tmp_path / "ro"
+    base.mkdir()
+    out = base if where == "existing" else base / "new"
+    _deny_writes_under(monkeypatch, base)
+    try:
+        result = invoke("run", *TINY, "--out", str(out))
+    finally:
+        base.chmod(0o755)
+    assert_one_clean_line(result, "cannot write to the run folder")
+    assert not captured_config
+
+
+def test_default_reports_folder_in_a_read_only_directory(tmp_path, monkeypatch, captured_config):
+    monkeypatch.chdir(tmp_path)
+    _deny_writes_under(monkeypatch, tmp_path)
+    try:
+        result = invoke("run", *TINY)
+    finally:
+        tmp_path.chmod(0o755)
+    assert_one_clean_line(result, "cannot write to the run folder reports")
+    assert not captured_config
+
+
+def test_report_on_a_read_only_folder_keeps_the_results(tmp_path, monkeypatch, results_frame):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    results_frame().to_csv(run_dir / "results.csv", index=False)
+    before = (run_dir / "results.csv").read_text()
+    _deny_writes_under(monkeypatch, run_dir)
+    try:
+        result = invoke("report", str(run_dir))
+    finally:
+        run_dir.chmod(0o755)
+    assert_one_clean_line(result, "cannot write to the run folder")
+    assert (run_dir / "results.csv").read_text() == before
+    assert not (run_dir / "summary.md").exists()
+
+
+def test_report_rejects_a_blank_accuracy_cell(tmp_path: Path, results_frame):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    frame = results_frame()
+    frame.loc[2, "probe_accuracy"] = np.nan
+    frame.to_csv(run_dir / "results.csv", index=False)
+    result = invoke("report", str(run_dir))
+    assert_one_clean_line(result, "line 4: the probe_accuracy cell is empty")
+
+
+# ---- a real tiny run: budget notes said once, batch size recorded as used, temp files cleaned --
+
+
+def test_tiny_run_caps_batch_size_warns_once_and_cleans_stale_temporaries(tmp_path: Path):
+    out = tmp_path / "run"
+    out.mkdir()
+    stale = [out / ".results.csv.x1y2.tmp", out / ".curves.csv.abc.tmp"]
+    for path in stale:
+        path.write_text("half a row")
+    result = invoke(
+        "run", "--samples", "100", "--epochs", "1", "--seeds", "2", "--methods", "clip",
+        "--batch-size", "100000", "--progress", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    capped = [line for line in lines if "batch size 100000 is larger than the 70 training" in line]
+    assert len(capped) == 1, result.output
+    warned = [line for line in lines if line.startswith("warning: 1 optimiser steps")]
+    assert len(warned) == 1, result.output
+    record = json.loads((out / "config.json").read_text())
+    assert record["config"]["train"]["batch_size"] == 70
+    assert not any(path.exists() for path in stale)
+    # what is happening is said as it starts, and the untrained cell has no 0-step bar
+    assert any(line.startswith("generating task xor seed 0") for line in lines)
+    for said in (
+        "clip seed 1: training",
+        "clip seed 1: evaluating (probes and PID)",
+        "random seed 0: untrained, evaluating",
+    ):
+        assert said in result.output, said
+    assert "0step" not in result.output and "0/0" not in result.output
+    assert "clip: 100%" in result.output  # the trained cell does show its bar
+
+
+def test_help_keeps_square_brackets():
+    result = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    assert "[default: xor]" in text
+    assert "[default: infmasking,comm,clip]" in text
+    assert "[run], [task], [model], [method], [train], [augment], [probe]" in text
+
+
+# ---- pid ------------------------------------------------------------------------------------
+
+
+def test_pid_reads_sample_columns_by_name(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    x1 = rng.integers(0, 2, 4000)
+    x2 = rng.integers(0, 2, 4000)
+    pd.DataFrame({"y": x1, "x1": x1, "x2": x2}).to_csv(tmp_path / "s.csv", index=False)
+    values = json.loads(invoke("pid", str(tmp_path / "s.csv"), "--json").output)
+    assert values["total"] == pytest.approx(1.0, abs=0.01)  # y = x1: one bit, all unique to x1
+    assert values["unique1"] == pytest.approx(1.0, abs=0.01)
+
+
+def test_pid_reads_a_probability_table_csv_by_name(tmp_path: Path):
+    rows = [{"p": 0.25, "y": a ^ b, "x2": b, "x1": a} for a in range(2) for b in range(2)]
+    pd.DataFrame(rows).to_csv(tmp_path / "t.csv", index=False)
+    values = json.loads(invoke("pid", str(tmp_path / "t.csv"), "--json").output)
+    assert values["synergy"] == pytest.approx(1.0, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (["a", "b", "y"], "needs columns named x1, x2, y"),
+        (["x1", "x2", "y", "weight"], "unexpected column 'weight'"),
+    ],
+)
+def test_pid_rejects_csv_without_the_named_columns(tmp_path: Path, columns, message):
+    pd.DataFrame(np.zeros((4, len(columns)), dtype=int), columns=columns).to_csv(
+        tmp_path / "s.csv", index=False
+    )
+    assert_one_clean_line(invoke("pid", str(tmp_path / "s.csv")), message)
+
+
+@pytest.mark.parametrize("content", ["pickle", "text"])
+def test_pid_says_a_bad_npy_file_is_not_a_table(tmp_path: Path, content):
+    path = tmp_path / "t.npy"
+    if content == "pickle":
+        np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    else:
+        path.write_bytes(b"x1,x2,y\n0,0,0\n")
+    assert_one_clean_line(invoke("pid", str(path)), "is not a .npy table of numbers")
+
+
+def test_pid_unnormalised_table_names_the_flag_and_the_flag_works(tmp_path: Path):
+    xor = np.zeros((2, 2, 2))
+    for a in range(2):
+        for b in range(2):
+            xor[a, b, a ^ b] = 25.0  # counts, not probabilities
+    np.save(tmp_path / "counts.npy", xor)
+    result = invoke("pid", str(tmp_path / "counts.npy"))
+    assert_one_clean_line(result, "sums to 100, not 1; add --normalize")
+    assert "normalize=True" not in result.output
+    fixed = invoke("pid", str(tmp_path / "counts.npy"), "--normalize", "--json")
+    assert fixed.exit_code == 0, fixed.output
+    assert json.loads(fixed.output)["synergy"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_pid_shows_progress_on_large_tables(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(cli, "PID_PROGRESS_CELLS", 100)
+    p = np.random.default_rng(0).dirichlet(np.ones(8 * 8 * 4)).reshape(8, 8, 4)
+    np.save(tmp_path / "p.npy", p)
+    result = invoke("pid", str(tmp_path / "p.npy"))
+    assert result.exit_code == 0, result.output
+    assert "solving a 8x8x4 table (256 cells)" in result.output
+    assert "iteration 1:" in result.output
+    monkeypatch.setattr(cli, "PID_PROGRESS_CELLS", 10**6)
+    small = invoke("pid", str(tmp_path / "p.npy"), "--json")
+    assert small.exit_code == 0
+    assert "iteration" not in small.output
