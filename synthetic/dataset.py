@@ -164,7 +164,7 @@ def _check_labels(labels: Mapping[str, np.ndarray], n: int) -> dict[str, np.ndar
     return checked
 
 
-def _standardize(train: Split, splits: tuple[Split, ...]) -> tuple[Split, ...]:
+def _standardize(train: Split, splits: tuple[Split, Split, Split]) -> tuple[Split, Split, Split]:
     """Every split's vector features z-scored with the training split's mean and std (a
     constant feature keeps std 1), so that augmentation strengths mean the same on any data."""
     out = []
@@ -183,7 +183,7 @@ def _standardize(train: Split, splits: tuple[Split, ...]) -> tuple[Split, ...]:
                 factors=split.factors,
             )
         )
-    return tuple(out)
+    return out[0], out[1], out[2]
 
 
 def empirical_latent_joint(
