@@ -32,9 +32,9 @@ app = typer.Typer(
 T = TypeVar("T")
 
 # --quick: sized so that InfMasking's S accuracy stands clearly above CLIP's and the untrained
-# network's in under a minute on 2 CPU cores (measured: see README, "Quick look").
-# 1,000 samples, 10 epochs of batch 128 = 50 optimiser steps (MIN_USEFUL_STEPS), 2 seeds, and
-# only InfMasking and CLIP beside the two bounds unless --methods says otherwise.
+# network's (measured, see the README's --quick paragraph): 1,000 samples, 10 epochs of batch
+# 128 = 50 optimiser steps (experiment.MIN_USEFUL_STEPS), 2 seeds, and only InfMasking and CLIP
+# beside the two bounds unless --methods or the config file says otherwise.
 QUICK_SAMPLES = 1000
 QUICK_EPOCHS = 10
 QUICK_BATCH = 128

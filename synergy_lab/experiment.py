@@ -327,6 +327,8 @@ def run_experiment(
     ``on_cell`` receives a one-line status after each finished cell.
     """
     out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RunFolderError(f"run folder {out_dir} is a file, not a folder")
     device = resolve_device(config.train.device)
     if dataset is None:
         synthetic.get_task(config.task)  # fail fast on an unknown task

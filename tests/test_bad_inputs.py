@@ -303,3 +303,11 @@ def test_pid_shows_progress_on_large_tables(tmp_path: Path, monkeypatch):
     small = invoke("pid", str(tmp_path / "p.npy"), "--json")
     assert small.exit_code == 0
     assert "iteration" not in small.output
+
+
+def test_python_api_run_folder_that_is_a_file(tmp_path: Path):
+    target = tmp_path / "file"
+    target.write_text("mine")
+    with pytest.raises(experiment.RunFolderError, match="is a file, not a folder"):
+        experiment.run_experiment(experiment.RunConfig(methods=("clip",)), target)
+    assert target.read_text() == "mine"
