@@ -200,8 +200,8 @@ def test_tiny_run_caps_batch_size_warns_once_and_cleans_stale_temporaries(tmp_pa
     for path in stale:
         path.write_text("half a row")
     result = invoke(
-        "run", "--samples", "100", "--epochs", "1", "--seeds", "2", "--methods", "clip",
-        "--batch-size", "100000", "--progress", "--out", str(out),
+        "run", "--samples", "100", "--epochs", "1", "--seeds", "2", "--methods", "random,clip",
+        "--no-baselines", "--batch-size", "100000", "--progress", "--out", str(out),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
