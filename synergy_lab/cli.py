@@ -40,6 +40,7 @@ QUICK_EPOCHS = 10
 QUICK_BATCH = 128
 QUICK_SEEDS = 2
 QUICK_METHODS = ("infmasking", "clip")
+QUICK_PROBE = {"l2_grid": [1e-4]}  # one L2 strength, not a search: half the evaluation time
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -225,8 +226,8 @@ def run(
     quick: Annotated[
         bool,
         typer.Option(
-            help="A first look in about a minute: 1,000 samples, 10 epochs of batch 128, "
-            "2 seeds, infmasking and clip beside the bounds (options given still apply)."
+            help="A first look: 1,000 samples, 10 epochs of batch 128, 2 seeds, infmasking "
+            "and clip beside the bounds, probes at one L2 strength (options given still apply)."
         ),
     ] = False,
     out: Annotated[
@@ -313,7 +314,12 @@ def run(
             method=method_config,
             train=train_config,
             augment=_build(AugmentConfig, "augment", file.get("augment", {}), {}),
-            probe=_build(ProbeConfig, "probe", file.get("probe", {}), {"kind": probe}),
+            probe=_build(
+                ProbeConfig,
+                "probe",
+                {**(QUICK_PROBE if quick else {}), **file.get("probe", {})},
+                {"kind": probe},
+            ),
         )
         out_dir = out or Path("reports") / f"{task_name}-{datetime.now():%Y%m%d-%H%M%S}"
         _check_writable_folder(out_dir, "the run folder")

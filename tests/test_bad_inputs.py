@@ -311,3 +311,14 @@ def test_python_api_run_folder_that_is_a_file(tmp_path: Path):
     with pytest.raises(experiment.RunFolderError, match="is a file, not a folder"):
         experiment.run_experiment(experiment.RunConfig(methods=("clip",)), target)
     assert target.read_text() == "mine"
+
+
+def test_quick_mode_sizes_and_options_still_win(tmp_path: Path, captured_config):
+    invoke("run", "--quick", "--out", str(tmp_path / "a"))
+    invoke("run", "--quick", "--seeds", "3", "--methods", "comm", "--out", str(tmp_path / "b"))
+    quick, overridden = captured_config
+    steps = quick.train.epochs * (700 // quick.train.batch_size)  # 1,000 samples -> 700 train
+    assert quick.task_config.n_samples == 1000 and steps >= experiment.MIN_USEFUL_STEPS
+    assert quick.methods == ("infmasking", "clip") and quick.seeds == (0, 1)
+    assert quick.probe.l2_grid == (1e-4,)
+    assert overridden.methods == ("comm",) and overridden.seeds == (0, 1, 2)
