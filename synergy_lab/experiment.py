@@ -41,9 +41,10 @@ from synergy_lab.train import TrainConfig, TrainedModel, resolve_device, train
 from synthetic import MultimodalDataset, TaskConfig
 
 BASELINES: tuple[str, ...] = ("random", "supervised")
-#: Fewer optimiser steps than this and a run is warned about: on ``xor`` (2,000 samples, batch
-#: 256) the supervised bound and InfMasking still leave S near the untrained network's accuracy
-#: below it (measured, see README "Tiny data").
+#: Fewer optimiser steps than this and a run is warned about. Measured on ``xor`` (2,000
+#: samples, batch 256, one seed): S accuracy of the supervised bound 0.67 / 0.73 / 0.84 / 0.89 /
+#: 0.98 and of InfMasking 0.69 / 0.69 / 0.74 / 0.84 / 0.96 after 5 / 10 / 20 / 30 / 50 steps,
+#: (the untrained network: 0.63-0.66 on 1,000 samples).
 MIN_USEFUL_STEPS = 50
 _NAN_PID = {"redundancy": np.nan, "unique1": np.nan, "unique2": np.nan, "synergy": np.nan}
 
@@ -279,8 +280,8 @@ def _fit_budget(
     trains = any(METHODS[m].trainable for m in config.all_methods)
     note = (
         f"warning: {steps} optimiser steps per training ({config.train.epochs} epochs x "
-        f"{batches} batches); below {MIN_USEFUL_STEPS} steps even the supervised bound leaves "
-        "S near the untrained network on xor: raise --epochs or --samples"
+        f"{batches} batches); on xor the methods, the supervised bound included, learn S only "
+        f"with about {MIN_USEFUL_STEPS}: raise --epochs or --samples"
     )
     if trains and steps < MIN_USEFUL_STEPS and note not in said:
         report(note)
