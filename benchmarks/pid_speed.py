@@ -13,7 +13,8 @@ points to a Python with dit installed (dit runs in that interpreter via subproce
 Large tables: a 128x128x16 table (262,144 cells) takes 17.6 s (Dirichlet(1) table, seed 0) and
 21.1 s (the empirical table of 200,000 samples, 13% of cells non-zero), 20 interior-point
 iterations each, certified gap < 1e-10 bits, one thread, load average 0.8 and 1.6 on 2 cores
-(under the 30 s target); `synergy-lab pid` prints each iteration on tables over 100,000 cells.
+(under the 30 s target); `synergy-lab pid` on the Dirichlet table, imports included, took 23.7 s
+of CPU (79 s wall at load average 6.5) and prints each iteration on tables over 100,000 cells.
 Measure it with ``--sizes 128x128x16 --repeats 1`` (cvxpy is skipped above 50,000 entries).
 
 All figures in bits and seconds. The machine's load average is printed: timings on a shared
