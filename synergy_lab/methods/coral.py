@@ -129,6 +129,7 @@ class COrAL(Method):
         if context.dim < 2 or context.dim % 2:
             raise ValueError(f"COrAL halves the model width; dim must be even; got {context.dim}")
         self.config = config
+        self.dim = context.dim
         dim, half = context.dim, context.dim // 2
         self.reduce = nn.ModuleList(
             nn.Sequential(nn.Linear(dim, dim), nn.LayerNorm(dim), nn.GELU(), nn.Linear(dim, half))
@@ -140,8 +141,8 @@ class COrAL(Method):
 
     def build(self, model: FusionModel) -> None:
         """The unique path's encoders: one fresh copy of the model's encoder per modality."""
-        if model.dim != self.reduce[0][0].in_features:
-            raise ValueError(f"model width {model.dim} differs from the context's")
+        if model.dim != self.dim:
+            raise ValueError(f"model width {model.dim} differs from the context's {self.dim}")
         self.unique_encoders = model.new_encoders()
 
     def unique_embeddings(self, x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
