@@ -166,7 +166,9 @@ class FusionModel(nn.Module):
 
     ``tokens(x1, x2)`` gives each modality's tokens (B, L_i, dim) with their modality embedding
     added; ``fuse(t1, t2, keep1, keep2)`` fuses the modalities given (``None`` leaves one out),
-    replacing tokens whose ``keep`` entry is False by the learned mask token; ``forward`` does both.
+    replacing tokens whose ``keep`` entry is False by the learned mask token (or by zeros,
+    ``fill="zero"``); ``forward`` does both. ``new_encoders()`` builds a second, independently
+    initialised set of encoders of the same architecture, for methods with a separate path.
     """
 
     def __init__(
