@@ -34,10 +34,15 @@ Deviations from the authors' code (commit 0aeaf24), each to fit the shared toolk
   theirs. Their unique tokens keep the positional embedding of their input adapter; the toolkit's
   tokens carry no position, so the unique path has none (the fused path adds only the modality
   embedding, which masking zeroes with the token, as their masking zeroes the adapted token).
+* Their unique encoders (and second unique head) start as copies of the shared encoders' (first
+  head's) initial weights; here every part of the unique path is initialised independently.
 * The orthogonality weight defaults to 10, as in their loss default and MultiBench script; their
   Trifeatures script uses 1. ``coral_ortho_weight`` sets it.
 * Optimiser, schedule, batch size, epochs and augmentations are the toolkit's (same budget for
   every method), not their AdamW at lr 1e-4, 100 epochs, batch 64.
+* The loss is their plain sum of the six terms (about 3x the scale of CoMM's mean of three
+  NT-Xent terms); under the toolkit's shared lr and gradient-norm clipping at 1 this is a larger
+  effective step than theirs would be relative to CoMM's.
 * Single process: no gathering of embeddings across GPUs before the losses.
 """
 
