@@ -40,9 +40,8 @@ Deviations from the authors' code (commit 0aeaf24), each to fit the shared toolk
   Trifeatures script uses 1. ``coral_ortho_weight`` sets it.
 * Optimiser, schedule, batch size, epochs and augmentations are the toolkit's (same budget for
   every method), not their AdamW at lr 1e-4, 100 epochs, batch 64.
-* The loss is their plain sum of the six terms (about 3x the scale of CoMM's mean of three
-  NT-Xent terms); under the toolkit's shared lr and gradient-norm clipping at 1 this is a larger
-  effective step than theirs would be relative to CoMM's.
+* Not a deviation, but unlike CoMM's and InfMasking's means here: the loss is their plain sum of
+  the terms (AdamW's update is nearly invariant to a constant loss scale).
 * Single process: no gathering of embeddings across GPUs before the losses.
 """
 
