@@ -2,12 +2,13 @@
 
 Prints, per device and task, training samples/s, ms per optimisation step, and the wall time a
 default-length training (``TrainConfig().epochs`` over that dataset) would take at that speed;
-then InfMasking's per-step time relative to CoMM's. Each method trains for ``--epochs`` epochs
-with the default configs after a short warm-up run (first-call costs such as lazy imports are
-excluded). On a shared CPU pass ``--threads 1``: torch's default intra-op threads slow down
-badly when other processes compete for the cores.
+then InfMasking's and COrAL's per-step time relative to CoMM's. Each method trains for
+``--epochs`` epochs with the default configs after a short warm-up run (first-call costs such as
+lazy imports are excluded). On a shared CPU pass ``--threads 1``: torch's default intra-op
+threads slow down badly when other processes compete for the cores.
 
     python benchmarks/train_speed.py [--epochs 2] [--threads N] [--devices cpu,cuda] [--no-images]
+        [--methods comm,infmasking,coral]
 """
 
 from __future__ import annotations
@@ -57,7 +58,12 @@ def main() -> None:
     parser.add_argument("--devices", default="cpu,cuda", help="devices to try, comma-separated")
     parser.add_argument("--no-images", action="store_true", help="skip the trifeature rows")
     parser.add_argument("--image-samples", type=int, default=2000, help="trifeature samples")
+    parser.add_argument("--methods", default=",".join(METHODS), help="methods, comma-separated")
     args = parser.parse_args()
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown:
+        raise SystemExit(f"unknown method {unknown[0]!r}; valid: {', '.join(METHODS)}")
     if args.threads > 0:
         torch.set_num_threads(args.threads)
 
@@ -89,7 +95,7 @@ def main() -> None:
             full = f"{TrainConfig().epochs}-epoch run (s)"
             print(f"{'method':>12} {'samples/s':>10} {'ms/step':>9} {full:>18}")
             timings: dict[str, dict[str, float]] = {}
-            for method in METHODS:
+            for method in methods:
                 if not METHODS[method].trainable:
                     print(f"{method:>12} {'(not trained)':>10}")
                     continue
@@ -99,11 +105,10 @@ def main() -> None:
                     f"{row['full_s']:>18.1f}",
                     flush=True,
                 )
-            if "infmasking" in timings and "comm" in timings:
-                ratio = timings["infmasking"]["ms_step"] / timings["comm"]["ms_step"]
-                print(f"InfMasking / CoMM time per step: {ratio:.2f}x")
-            else:
-                print("InfMasking / CoMM time per step: skipped (infmasking is not registered)")
+            for method in ("infmasking", "coral"):
+                if method in timings and "comm" in timings:
+                    ratio = timings[method]["ms_step"] / timings["comm"]["ms_step"]
+                    print(f"{method} / comm time per step: {ratio:.2f}x")
 
 
 if __name__ == "__main__":

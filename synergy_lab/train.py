@@ -213,6 +213,7 @@ class TrainedModel:
         method_config = MethodConfig(**state["method_config"])
         model = FusionModel(input_shapes, model_config)
         method = METHODS[name](method_config, context)
+        method.build(model)
         model.load_state_dict(state["model_state"])
         method.load_state_dict(state["method_state"])
         model.to(target).eval()
@@ -270,7 +271,9 @@ def train(
         data_kind=dataset.kind,
     )
     model = FusionModel(dataset.input_shapes, model_config).to(device)
-    method = METHODS[method_name](method_config, context).to(device)
+    method = METHODS[method_name](method_config, context)
+    method.build(model)
+    method.to(device)
     split = dataset.train
     x1 = torch.as_tensor(split.x1, dtype=torch.float32, device=device)
     x2 = torch.as_tensor(split.x2, dtype=torch.float32, device=device)

@@ -15,6 +15,7 @@ from synergy_lab.methods.base import (
 )
 from synergy_lab.methods.clip import CLIP
 from synergy_lab.methods.comm import CoMM
+from synergy_lab.methods.coral import COrAL
 from synergy_lab.methods.crossself import CrossSelf
 from synergy_lab.methods.factorcl import FactorCL
 from synergy_lab.methods.infmasking import InfMasking
@@ -28,6 +29,7 @@ METHODS: dict[str, type[Method]] = {
     "crossself": CrossSelf,
     "comm": CoMM,
     "infmasking": InfMasking,
+    "coral": COrAL,
     "factorcl": FactorCL,
     "supervised": Supervised,
 }

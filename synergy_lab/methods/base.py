@@ -38,6 +38,10 @@ class MethodConfig:
     critic_steps: int = 1  # FactorCL: optimiser steps of the CLUB critics per batch
     critic_lr: float = 1e-3  # FactorCL: learning rate of the CLUB critics
     supervised_label: str = "S"  # supervised bound: label it is trained on
+    coral_mask_ratio: float = 0.75  # COrAL: chance a fusion token of the masked modality is zeroed
+    coral_ortho_weight: float = 10.0  # COrAL: weight of the squared-cosine orthogonality terms
+    coral_unique_weight: float = 1.0  # COrAL: weight of the two unique-path NT-Xent terms
+    coral_shared_weight: float = 1.0  # COrAL: weight of the fused-path NT-Xent term
 
     def __post_init__(self) -> None:
         if not self.temperature > 0:
@@ -56,6 +60,11 @@ class MethodConfig:
             raise ValueError(f"critic_steps must be >= 0; got {self.critic_steps}")
         if not self.critic_lr > 0:
             raise ValueError(f"critic_lr must be > 0; got {self.critic_lr}")
+        if not 0 <= self.coral_mask_ratio < 1:
+            raise ValueError(f"coral_mask_ratio must be in [0, 1); got {self.coral_mask_ratio}")
+        for name in ("coral_ortho_weight", "coral_unique_weight", "coral_shared_weight"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,13 @@ class Method(nn.Module):
     def represent(self, model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:
         """Representation (B, D) that probes read; the fused CLS output by default."""
         return model(x1, x2)
+
+    def build(self, model: FusionModel) -> None:
+        """Create parameters shaped after the model (e.g. second encoders); none by default.
+
+        The trainer calls it once, after construction and before the optimiser is made.
+        """
+        return None
 
     def inner_step(self, batch: Batch, model: FusionModel) -> None:
         """Optional work before the main step (e.g. fitting CLUB critics); none by default."""

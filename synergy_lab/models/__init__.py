@@ -1,5 +1,5 @@
 """Encoders and the fusion transformer shared by every method."""
 
-from synergy_lab.models.fusion import FusionModel, ModelConfig
+from synergy_lab.models.fusion import AttentionPooling, FusionModel, ModelConfig, ProjectionHead
 
-__all__ = ["FusionModel", "ModelConfig"]
+__all__ = ["AttentionPooling", "FusionModel", "ModelConfig", "ProjectionHead"]

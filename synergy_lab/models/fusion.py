@@ -5,7 +5,7 @@ small CNN for images whose feature-map cells are the tokens). A pre-LayerNorm tr
 learned CLS token fuses the tokens of the modalities present and returns the CLS output: the
 fused representation (B, dim) that probes read. A projection head (MLP with batch norm) maps it
 to the space the contrastive losses compare. Modalities can be left out and tokens masked
-(replaced by a learned mask token), which is what CoMM and InfMasking need.
+(replaced by a learned mask token, or zeroed), which is what CoMM and InfMasking need.
 """
 
 from __future__ import annotations
@@ -137,6 +137,21 @@ class ProjectionHead(nn.Module):
         return self.net(z)
 
 
+class AttentionPooling(nn.Module):
+    """(B, L, dim) -> (B, dim): tokens averaged with softmax weights from a learned query.
+
+    Weight of token l = softmax_l(x_l . q) (unscaled dot product), q a learned (dim,) vector.
+    """
+
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.query = nn.Parameter(torch.randn(dim))
+
+    def forward(self, x: Tensor) -> Tensor:
+        weights = torch.softmax(x @ self.query, dim=1)  # (B, L)
+        return (weights.unsqueeze(-1) * x).sum(dim=1)
+
+
 def make_encoder(input_shape: tuple[int, ...], config: ModelConfig) -> nn.Module:
     """An encoder for one sample shape: (d,) vectors or (C, H, W) images."""
     if len(input_shape) == 1:
@@ -151,7 +166,9 @@ class FusionModel(nn.Module):
 
     ``tokens(x1, x2)`` gives each modality's tokens (B, L_i, dim) with their modality embedding
     added; ``fuse(t1, t2, keep1, keep2)`` fuses the modalities given (``None`` leaves one out),
-    replacing tokens whose ``keep`` entry is False by the learned mask token; ``forward`` does both.
+    replacing tokens whose ``keep`` entry is False by the learned mask token (or by zeros,
+    ``fill="zero"``); ``forward`` does both. ``new_encoders()`` builds a second, independently
+    initialised set of encoders of the same architecture, for methods with a separate path.
     """
 
     def __init__(
@@ -159,6 +176,7 @@ class FusionModel(nn.Module):
     ) -> None:
         super().__init__()
         self.config = config
+        self.input_shapes = input_shapes
         self.encoders = nn.ModuleList([make_encoder(shape, config) for shape in input_shapes])
         self.modality_embedding = nn.Parameter(torch.zeros(2, config.dim))
         self.cls_token = nn.Parameter(torch.zeros(1, 1, config.dim))
@@ -180,8 +198,16 @@ class FusionModel(nn.Module):
         t2 = self.encoders[1](x2) + self.modality_embedding[1]
         return t1, t2
 
-    def mask(self, tokens: Tensor, keep: Tensor) -> Tensor:
-        """Replace tokens where ``keep`` (B, L) is False by the mask token."""
+    def new_encoders(self) -> nn.ModuleList:
+        """Freshly initialised encoders of the same architecture (own weights), one per modality."""
+        return nn.ModuleList([make_encoder(shape, self.config) for shape in self.input_shapes])
+
+    def mask(self, tokens: Tensor, keep: Tensor, fill: str = "token") -> Tensor:
+        """Replace tokens where ``keep`` (B, L) is False by the mask token (or zeros: "zero")."""
+        if fill == "zero":
+            return tokens * keep.unsqueeze(-1).to(tokens.dtype)
+        if fill != "token":
+            raise ValueError(f"fill must be 'token' or 'zero'; got {fill!r}")
         return torch.where(keep.unsqueeze(-1), tokens, self.mask_token.to(tokens.dtype))
 
     def fuse(
@@ -190,12 +216,13 @@ class FusionModel(nn.Module):
         tokens2: Tensor | None,
         keep1: Tensor | None = None,
         keep2: Tensor | None = None,
+        fill: str = "token",
     ) -> Tensor:
         """CLS output (B, dim) of the transformer over the tokens of the modalities given."""
         parts = []
         for tokens, keep in ((tokens1, keep1), (tokens2, keep2)):
             if tokens is not None:
-                parts.append(tokens if keep is None else self.mask(tokens, keep))
+                parts.append(tokens if keep is None else self.mask(tokens, keep, fill))
         if not parts:
             raise ValueError("fuse needs at least one modality")
         cls = self.cls_token.expand(parts[0].shape[0], -1, -1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from synergy_lab.models import FusionModel, ModelConfig
+from synergy_lab.models import AttentionPooling, FusionModel, ModelConfig
 
 TINY = ModelConfig(
     dim=8, depth=1, heads=2, vector_tokens=3, encoder_hidden=16, cnn_channels=4, projection_dim=6
@@ -66,6 +66,45 @@ def test_mask_replaces_exactly_the_dropped_tokens_by_the_mask_token() -> None:
     torch.testing.assert_close(masked[~keep], model.mask_token[0].expand(3, 8))
     all_kept = model.fuse(tokens, None, torch.ones(2, 3, dtype=torch.bool))
     torch.testing.assert_close(all_kept, model.fuse(tokens, None))
+
+
+def test_zero_fill_zeroes_exactly_the_dropped_tokens() -> None:
+    model = vector_model()
+    tokens = torch.randn(3, 4, 8)
+    keep = torch.tensor([[True, False, True, False]] * 3)
+    masked = model.mask(tokens, keep, fill="zero")
+    assert torch.equal(masked[:, [1, 3]], torch.zeros(3, 2, 8))
+    assert torch.equal(masked[:, [0, 2]], tokens[:, [0, 2]])
+    t1, t2 = model.tokens(torch.randn(2, 5), torch.randn(2, 7))
+    none = torch.zeros(2, 3, dtype=torch.bool)
+    assert torch.allclose(model.fuse(t1, t2, none, fill="zero"), model.fuse(t1 * 0, t2))
+    with pytest.raises(ValueError, match="fill"):
+        model.mask(tokens, keep, fill="nan")
+
+
+def test_new_encoders_have_the_same_architecture_and_own_weights() -> None:
+    model = vector_model()
+    fresh = model.new_encoders()
+    for old, new in zip(model.encoders, fresh, strict=True):
+        shapes = [p.shape for p in old.parameters()]
+        assert [p.shape for p in new.parameters()] == shapes
+        assert not any(p is q for p, q in zip(old.parameters(), new.parameters(), strict=True))
+        assert not torch.equal(next(old.parameters()), next(new.parameters()))
+
+
+def test_attention_pooling_is_a_softmax_weighted_mean_of_the_tokens() -> None:
+    torch.manual_seed(0)
+    pool = AttentionPooling(4)
+    x = torch.randn(3, 5, 4)
+    weights = torch.softmax(torch.einsum("bld,d->bl", x, pool.query), dim=1)
+    assert torch.allclose(pool(x), (weights[..., None] * x).sum(1), atol=1e-6)
+    same = torch.ones(2, 6, 4)  # equal scores: the plain mean
+    assert torch.allclose(pool(same), torch.ones(2, 4))
+    with torch.no_grad():
+        pool.query.copy_(torch.tensor([100.0, 0, 0, 0]))
+    peaked = torch.zeros(1, 3, 4)
+    peaked[0, 1, 0] = 1.0  # one token far ahead: pooling picks it
+    assert torch.allclose(pool(peaked), peaked[:, 1], atol=1e-6)
 
 
 def test_gradients_reach_the_mask_token_only_when_masking() -> None:
