@@ -70,7 +70,9 @@ def handwritten_kmeans(
     return best[1], best[0]
 
 
-def sklearn_kmeans(points: np.ndarray, k: int, seed: int, n_init: int = 4) -> tuple[np.ndarray, float]:
+def sklearn_kmeans(
+    points: np.ndarray, k: int, seed: int, n_init: int = 4
+) -> tuple[np.ndarray, float]:
     from sklearn.cluster import KMeans
 
     model = KMeans(n_clusters=k, n_init=n_init, max_iter=100, random_state=seed).fit(points)
@@ -87,7 +89,9 @@ def blobs(n: int, d: int, k: int, seed: int, spread: float = 1.0, noise: float =
 
 def true_inertia(points: np.ndarray, truth: np.ndarray) -> float:
     return float(
-        sum(((points[truth == j] - points[truth == j].mean(0)) ** 2).sum() for j in np.unique(truth))
+        sum(
+            ((points[truth == j] - points[truth == j].mean(0)) ** 2).sum() for j in np.unique(truth)
+        )
     )
 
 

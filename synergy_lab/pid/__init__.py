@@ -6,7 +6,7 @@
 * :func:`pid_from_samples`, :func:`joint_table`: plug-in estimates from discrete columns.
 * :func:`cluster_pid`: estimate for continuous representations by k-means clustering
   (scikit-learn; Liang et al., NeurIPS 2023).
-* :func:`batch_pid`: the BATCH estimator of Liang et al. (NeurIPS 2023) from classifiers and a
+* ``synergy_lab.pid.batch.batch_pid`` (imported on its own: it needs torch): the BATCH estimator of Liang et al. (NeurIPS 2023) from classifiers and a
   Sinkhorn-projected minibatch coupling.
 * :func:`gaussian_mmi_pid`: closed-form MMI PID of jointly Gaussian vectors (Barrett 2015).
 """
