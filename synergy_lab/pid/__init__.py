@@ -6,8 +6,8 @@
 * :func:`pid_from_samples`, :func:`joint_table`: plug-in estimates from discrete columns.
 * :func:`cluster_pid`: estimate for continuous representations by k-means clustering
   (scikit-learn; Liang et al., NeurIPS 2023).
-* ``synergy_lab.pid.batch.batch_pid`` (imported on its own: it needs torch): the BATCH estimator of Liang et al. (NeurIPS 2023) from classifiers and a
-  Sinkhorn-projected minibatch coupling.
+* ``synergy_lab.pid.batch.batch_pid`` (import that module itself: it needs torch): the BATCH
+  estimator of Liang et al. (NeurIPS 2023), classifiers and a Sinkhorn-projected coupling.
 * :func:`gaussian_mmi_pid`: closed-form MMI PID of jointly Gaussian vectors (Barrett 2015).
 """
 
