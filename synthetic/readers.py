@@ -66,11 +66,8 @@ def check_features(name: str, values: np.ndarray, n: int | None = None) -> np.nd
     return arr.astype(np.float32)
 
 
-def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
-    """(x1, x2, labels) of an ``.npz``: arrays ``x1``, ``x2`` and one int array per label.
-
-    Arrays named ``latents1`` / ``latents2`` are not labels (see :func:`from_npz`).
-    """
+def load_npz_arrays(path: str | Path) -> dict[str, np.ndarray]:
+    """Every array of an ``.npz`` by name (no pickles); one clear ValueError if unreadable."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"no file at {path}")
@@ -84,12 +81,21 @@ def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, np.nda
             raise ValueError(
                 f"{path} has no array {key!r} (found: {', '.join(sorted(arrays)) or 'none'})"
             )
+    if not [key for key in arrays if key not in NPZ_RESERVED]:
+        raise ValueError(f"{path} has no label array (arrays other than x1, x2)")
+    return arrays
+
+
+def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """(x1, x2, labels) of an ``.npz``: arrays ``x1``, ``x2`` and one int array per label.
+
+    Arrays named ``latents1`` / ``latents2`` are not labels (see :func:`from_npz`).
+    """
+    arrays = load_npz_arrays(path)
     x1 = check_features("x1", arrays["x1"])
     n = x1.shape[0]
     x2 = check_features("x2", arrays["x2"], n)
     names = [key for key in arrays if key not in NPZ_RESERVED]
-    if not names:
-        raise ValueError(f"{path} has no label array (arrays other than x1, x2)")
     labels = {key: check_label(key, arrays[key], n) for key in names}
     return x1, x2, labels
 
