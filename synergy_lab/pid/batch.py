@@ -220,7 +220,8 @@ def minibatch_atoms(
     sizes = np.zeros(len(starts), dtype=np.int64)
     for k, start in enumerate(starts):
         index = torch.as_tensor(order[start : start + m], device=device)
-        atoms[k] = batch_atoms(*(t[index] for t in tensors), cfg.coupling_steps, cfg.sinkhorn_iters)
+        b1, b2, b12 = (t[index] for t in tensors)
+        atoms[k] = batch_atoms(b1, b2, b12, cfg.coupling_steps, cfg.sinkhorn_iters)
         sizes[k] = len(index)
     return atoms, sizes
 
