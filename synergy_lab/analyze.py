@@ -63,7 +63,6 @@ class AnalyzeConfig:
     batch_device: str = "auto"  # BATCH estimator: auto, cpu or cuda
     batch_max_batches: int = 0  # BATCH: coupling minibatches averaged (0: all held-out rows)
     seed: int = 0
-    progress: bool = True
 
     def __post_init__(self) -> None:
         unknown = [e for e in self.estimators if e not in ESTIMATORS]
@@ -222,6 +221,9 @@ def analyze_data(
     data: UserData, config: AnalyzeConfig, tick: Callable[[str], None] | None = None
 ) -> pd.DataFrame:
     """One row per (label, estimator): the PID in bits, its interval, the count n and seconds.
+
+    ``n`` is the number of rows behind the estimate (for BATCH: the held-out rows the coupling
+    and the information terms are computed on; the classifiers were fitted on the others).
 
     ``tick`` is told the name of each estimate as it starts (for a progress bar).
     """

@@ -31,7 +31,7 @@ def _xor_arrays(n: int = 600, seed: int = 0) -> dict[str, np.ndarray]:
 def test_npz_cluster_estimates_match_truth_with_intervals(tmp_path: Path) -> None:
     path = tmp_path / "xor.npz"
     np.savez(path, **_xor_arrays())
-    config = AnalyzeConfig(estimators=("cluster",), clusters=4, bootstrap=10, progress=False)
+    config = AnalyzeConfig(estimators=("cluster",), clusters=4, bootstrap=10)
     frame = analyze_file(path, tmp_path / "out", config)
     s = frame.set_index("label").loc["S"]
     r = frame.set_index("label").loc["R"]
