@@ -247,6 +247,13 @@ def run(
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Show progress bars.")
     ] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Your own .npz (arrays x1, x2, one int array per label) instead of a task; "
+            "labels without latents get the cluster-estimated model PID."
+        ),
+    ] = None,
 ) -> None:
     """Train methods on a task over seeds, probe every label, write results, summary and plots."""
     from synergy_lab.augment import AugmentConfig
@@ -321,11 +328,17 @@ def run(
                 {"kind": probe},
             ),
         )
+        user_data = None
+        if data is not None:
+            from synthetic import from_npz
+
+            user_data = from_npz(data)
+            task_name = user_data.name
         out_dir = out or Path("reports") / f"{task_name}-{datetime.now():%Y%m%d-%H%M%S}"
         _check_writable_folder(out_dir, "the run folder")
         typer.echo(f"run folder: {out_dir}")
         try:
-            frame = run_experiment(run_config, out_dir, on_cell=typer.echo)
+            frame = run_experiment(run_config, out_dir, dataset=user_data, on_cell=typer.echo)
         except KeyboardInterrupt:
             _fail(
                 f"interrupted; finished cells are in {out_dir}; rerun with --out {out_dir} "
@@ -485,6 +498,63 @@ def pid(
         return
     for name, value in values.items():
         typer.echo(f"{name:<10} {value:.6f} bits")
+
+
+@app.command()
+def analyze(
+    data: Annotated[
+        Path,
+        typer.Argument(
+            help="A .npz (arrays x1, x2, one int array per label) or a .csv / .parquet with "
+            "x1_*, x2_* columns and label columns."
+        ),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Folder for pid.csv and pid.png [default: reports/<name>-pid]"),
+    ] = None,
+    estimators: Annotated[
+        str, typer.Option(help="Comma-separated: cluster, batch, gaussian.")
+    ] = "cluster,batch",
+    continuous: Annotated[
+        str, typer.Option(help="Comma-separated real-valued targets (Gaussian PID only).")
+    ] = "",
+    bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap resamples per estimate.")] = 20,
+    clusters: Annotated[int, typer.Option(min=2, help="Cluster estimator: k per modality.")] = 10,
+    pca: Annotated[
+        int, typer.Option(min=0, help="Cluster estimator: PCA components (0: none).")
+    ] = 0,
+    device: Annotated[str, typer.Option(help="BATCH estimator: auto, cpu or cuda.")] = "auto",
+    seed: Annotated[int, typer.Option(help="Seed of clustering, classifiers and resampling.")] = 0,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
+) -> None:
+    """Estimate R, U1, U2 and S (bits) of every label of your own data, with intervals."""
+    from synergy_lab.analyze import AnalyzeConfig, analyze_file, format_table
+
+    with _clear_errors():
+        config = AnalyzeConfig(
+            estimators=_split_names(estimators),
+            continuous=_split_names(continuous),
+            bootstrap=bootstrap,
+            clusters=clusters,
+            pca_components=pca,
+            batch_device=device,
+            seed=seed,
+        )
+        out_dir = out or Path("reports") / f"{data.stem}-pid"
+        from tqdm import tqdm
+
+        with tqdm(desc="estimating", disable=not progress, leave=False, unit="step") as bar:
+
+            def tick(text: str) -> None:
+                bar.set_description(text)
+                bar.update(1)
+
+            frame = analyze_file(data, out_dir, config, tick=tick)
+    typer.echo(format_table(frame))
+    typer.echo(
+        f"\nbits; [95% bootstrap interval], {bootstrap} resamples; wrote {out_dir}/pid.csv, pid.png"
+    )
 
 
 def main() -> None:  # pragma: no cover

@@ -10,6 +10,7 @@ torch.
 from synthetic.base import Task
 from synthetic.config import TaskConfig
 from synthetic.dataset import MultimodalDataset, Split, from_arrays
+from synthetic.readers import from_multibench_affect, from_npz, read_multibench_affect, read_npz
 from synthetic.registry import TASKS, get_task, make_dataset
 
 __all__ = [
@@ -19,6 +20,10 @@ __all__ = [
     "Task",
     "TaskConfig",
     "from_arrays",
+    "from_multibench_affect",
+    "from_npz",
     "get_task",
     "make_dataset",
+    "read_multibench_affect",
+    "read_npz",
 ]

@@ -5,7 +5,9 @@
 * :data:`CANONICAL`: named tables with known decompositions (RDN, UNQ, XOR, AND, COPY, ...).
 * :func:`pid_from_samples`, :func:`joint_table`: plug-in estimates from discrete columns.
 * :func:`cluster_pid`: estimate for continuous representations by k-means clustering
-  (Liang et al., NeurIPS 2023).
+  (scikit-learn; Liang et al., NeurIPS 2023).
+* ``synergy_lab.pid.batch.batch_pid`` (import that module itself: it needs torch): the BATCH
+  estimator of Liang et al. (NeurIPS 2023), classifiers and a Sinkhorn-projected coupling.
 * :func:`gaussian_mmi_pid`: closed-form MMI PID of jointly Gaussian vectors (Barrett 2015).
 """
 
@@ -29,7 +31,6 @@ from synergy_lab.pid.estimators import (
     cluster_pid,
     cluster_table,
     joint_table,
-    kmeans,
     pid_from_samples,
 )
 from synergy_lab.pid.gaussian import (
@@ -61,7 +62,6 @@ __all__ = [
     "gaussian_mmi_pid_from_samples",
     "gaussian_mutual_information",
     "joint_table",
-    "kmeans",
     "mutual_information",
     "pid_from_min_mi",
     "pid_from_samples",

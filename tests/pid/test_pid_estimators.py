@@ -10,7 +10,6 @@ from synergy_lab.pid import (
     cluster_labels,
     cluster_pid,
     joint_table,
-    kmeans,
     pid_from_samples,
 )
 
@@ -53,29 +52,44 @@ def test_pid_from_exactly_balanced_xor_samples() -> None:
     assert pid.redundancy == pytest.approx(0.0, abs=1e-9)
 
 
-def test_kmeans_recovers_separated_blobs_deterministically() -> None:
+def test_cluster_labels_recover_separated_blobs_deterministically() -> None:
     rng = np.random.default_rng(0)
     centers = np.array([[0.0, 0.0], [5.0, 0.0], [0.0, 5.0]])
     truth = rng.integers(0, 3, 300)
     points = centers[truth] + 0.2 * rng.standard_normal((300, 2))
-    labels, found = kmeans(points, 3, np.random.default_rng(1))
+    config = ClusterConfig(standardize=False)
+    labels = cluster_labels(points, 3, config, stream=1)
     # Each found cluster is exactly one true blob (a relabelling).
     assert len({(int(t), int(lab)) for t, lab in zip(truth, labels, strict=True)}) == 3
-    np.testing.assert_allclose(np.sort(found[:, 0]), [0, 0, 5], atol=0.1)
-    again, _ = kmeans(points, 3, np.random.default_rng(1))
-    np.testing.assert_array_equal(labels, again)
+    np.testing.assert_array_equal(labels, cluster_labels(points, 3, config, stream=1))
 
 
-def test_kmeans_with_fewer_distinct_points_than_clusters() -> None:
+def test_cluster_labels_with_pca_recover_blobs_in_many_dimensions() -> None:
+    rng = np.random.default_rng(1)
+    truth = rng.integers(0, 4, 400)
+    centers = 4.0 * rng.standard_normal((4, 50))
+    points = centers[truth] + 0.3 * rng.standard_normal((400, 50))
+    labels = cluster_labels(points, 4, ClusterConfig(pca_components=5))
+    assert len({(int(t), int(lab)) for t, lab in zip(truth, labels, strict=True)}) == 4
+
+
+def test_cluster_labels_with_fewer_distinct_points_than_clusters() -> None:
     points = np.repeat(np.array([[0.0], [1.0]]), 5, axis=0)
-    labels, centers = kmeans(points, 4, np.random.default_rng(0))
-    assert len(np.unique(labels)) == 2 and centers.shape == (2, 1)
+    labels = cluster_labels(points, 4, ClusterConfig())
+    assert len(np.unique(labels)) == 2 and labels.max() < 4
+
+
+def test_cluster_labels_reject_nan() -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        cluster_labels(np.array([[0.0], [np.nan]]), 2, ClusterConfig())
 
 
 def test_cluster_config_is_checked() -> None:
     for field in ("n_clusters1", "n_clusters2", "n_init", "max_iter"):
         with pytest.raises(ValueError, match=field):
             ClusterConfig(**{field: 0})
+    with pytest.raises(ValueError, match="pca_components"):
+        ClusterConfig(pca_components=-1)
     with pytest.raises(ValueError, match="equal length"):
         cluster_pid(np.zeros((5, 2)), np.zeros((4, 2)), np.zeros(5, int))
 

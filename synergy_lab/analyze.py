@@ -1,0 +1,404 @@
+"""Measure R, U and S of a user's own dataset: estimated PID of every label, with intervals.
+
+``analyze_file(path, out_dir, config)`` reads ``.npz`` (arrays ``x1``, ``x2``, one array per
+label), CSV or Parquet (columns ``x1_*``, ``x2_*``, every other column a label), estimates the
+BROJA PID (bits) of each label with respect to (X1, X2), and writes ``pid.csv`` and ``pid.png``
+atomically. Estimators:
+
+* ``cluster``: k-means clusters of each modality (scikit-learn, optional PCA), plug-in table,
+  exact solver (:func:`synergy_lab.pid.cluster_pid`). Interval: rows resampled, clusters kept.
+* ``batch``: Liang et al.'s BATCH estimator (:mod:`synergy_lab.pid.batch`). Interval: minibatches
+  of held-out rows resampled, classifiers kept (so it leaves out classifier-training variance).
+* ``gaussian``: the closed-form Gaussian PID (:func:`synergy_lab.pid.gaussian_mmi_pid`) for
+  targets named continuous (real-valued); it applies only to those. Interval: rows resampled.
+
+Intervals are percentile bootstrap intervals (``bootstrap`` resamples, 95 % by default).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synergy_lab.pid import (
+    PID,
+    ClusterConfig,
+    cluster_labels,
+    gaussian_mmi_pid_from_samples,
+    pid_from_samples,
+)
+from synergy_lab.results import _new_file_mode, atomic_write_csv
+from synthetic.readers import NPZ_RESERVED, check_features, check_label, load_npz_arrays
+
+ESTIMATORS: tuple[str, ...] = ("cluster", "batch", "gaussian")
+ATOMS: tuple[str, ...] = ("redundancy", "unique1", "unique2", "synergy", "total")
+PID_COLUMNS: tuple[str, ...] = (
+    "label",
+    "estimator",
+    "n",
+    *(f"{a}{s}" for a in ATOMS for s in ("", "_lo", "_hi")),
+    "bootstrap",
+    "seconds",
+)
+
+
+@dataclass(frozen=True)
+class AnalyzeConfig:
+    """What ``synergy-lab analyze`` estimates and how (default: cluster and BATCH, 20 resamples)."""
+
+    estimators: tuple[str, ...] = ("cluster", "batch")
+    continuous: tuple[str, ...] = ()  # labels that are real-valued targets (Gaussian PID only)
+    bootstrap: int = 20  # resamples per estimate for the interval (0: no interval)
+    level: float = 0.95  # interval coverage
+    clusters: int = 10  # k per modality of the cluster estimator
+    pca_components: int = 0  # cluster estimator: PCA components (0: none)
+    batch_device: str = "auto"  # BATCH estimator: auto, cpu or cuda
+    batch_max_batches: int = 0  # BATCH: coupling minibatches averaged (0: all held-out rows)
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = [e for e in self.estimators if e not in ESTIMATORS]
+        if unknown or not self.estimators:
+            raise ValueError(
+                f"unknown estimator {unknown[0] if unknown else '(none)'!r}; "
+                f"valid: {', '.join(ESTIMATORS)}"
+            )
+        if self.bootstrap < 0:
+            raise ValueError(f"bootstrap must be >= 0; got {self.bootstrap}")
+        if not 0 < self.level < 1:
+            raise ValueError(f"level must be in (0, 1); got {self.level}")
+        if self.clusters < 2:
+            raise ValueError(f"clusters must be >= 2; got {self.clusters}")
+
+
+@dataclass(frozen=True)
+class UserData:
+    """A user's dataset: modalities (n, d1), (n, d2), int labels and real-valued targets."""
+
+    x1: np.ndarray
+    x2: np.ndarray
+    labels: dict[str, np.ndarray]
+    targets: dict[str, np.ndarray]
+
+    @property
+    def n(self) -> int:
+        return int(self.x1.shape[0])
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".csv":
+        try:
+            return pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path} is not a readable CSV file ({error})") from None
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise ValueError(
+            "reading Parquet needs pyarrow: pip install 'synergy-lab[parquet]' (or save as .csv)"
+        ) from None
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path} is not a readable Parquet file ({error})") from None
+
+
+def read_user_data(path: str | Path, continuous: Iterable[str] = ()) -> UserData:
+    """Load and check ``.npz`` / ``.csv`` / ``.parquet`` data (see the module docstring).
+
+    ``continuous`` names real-valued targets; every other label must hold integer classes.
+    One ValueError line names any problem (missing arrays or columns, mismatched lengths, NaN,
+    labels that are not integers).
+    """
+    path = Path(path)
+    wanted = set(continuous)
+    if not path.is_file():
+        raise ValueError(f"no file at {path}")
+    if path.suffix == ".npz":
+        arrays = load_npz_arrays(path)
+        x1 = check_features("x1", arrays["x1"])
+        x2 = check_features("x2", arrays["x2"], x1.shape[0])
+        x1 = x1.reshape(x1.shape[0], -1)
+        x2 = x2.reshape(x2.shape[0], -1)
+        raw_labels = {k: v for k, v in arrays.items() if k not in NPZ_RESERVED}
+    elif path.suffix in (".csv", ".parquet", ".pq"):
+        frame = _read_table(path)
+        cols1 = [c for c in frame.columns if str(c).startswith("x1_")]
+        cols2 = [c for c in frame.columns if str(c).startswith("x2_")]
+        for name, cols in (("x1_", cols1), ("x2_", cols2)):
+            if not cols:
+                raise ValueError(f"{path} has no {name}* columns (modality {name[:2]})")
+        for column in frame.columns:
+            if frame[column].isna().any():
+                raise ValueError(f"{path}: column {column!r} has empty or NaN cells")
+        numeric = frame[cols1 + cols2].apply(pd.to_numeric, errors="coerce")
+        bad = [c for c in numeric.columns if numeric[c].isna().any()]
+        if bad:
+            raise ValueError(f"{path}: column {bad[0]!r} holds non-numbers")
+        x1 = check_features("x1", numeric[cols1].to_numpy())
+        x2 = check_features("x2", numeric[cols2].to_numpy(), x1.shape[0])
+        raw_labels = {str(c): frame[c].to_numpy() for c in frame.columns if c not in cols1 + cols2}
+        if not raw_labels:
+            raise ValueError(f"{path} has no label column (columns other than x1_*, x2_*)")
+    else:
+        raise ValueError(f"{path}: expected a .npz, .csv or .parquet file")
+    missing = sorted(wanted - set(raw_labels))
+    if missing:
+        raise ValueError(f"continuous target {missing[0]!r} is not in {path}")
+    n = x1.shape[0]
+    labels: dict[str, np.ndarray] = {}
+    targets: dict[str, np.ndarray] = {}
+    for name, values in raw_labels.items():
+        if name in wanted:
+            target = np.asarray(values)
+            if target.ndim != 1 or target.shape[0] != n:
+                raise ValueError(f"target {name!r} must be 1-D with {n} rows")
+            if not np.issubdtype(target.dtype, np.number):
+                raise ValueError(f"target {name!r} must be numeric; got dtype {target.dtype}")
+            if not np.all(np.isfinite(target)):
+                raise ValueError(f"target {name!r} contains NaN or infinite values")
+            targets[name] = target.astype(np.float64)
+        else:
+            try:
+                checked = check_label(name, values, n)
+            except ValueError as error:
+                if "non-integer" in str(error):
+                    raise ValueError(
+                        f"{error} (name real-valued targets with --continuous {name})"
+                    ) from None
+                raise
+            labels[name] = np.unique(checked, return_inverse=True)[1].astype(np.int64)
+    if n < 20:
+        raise ValueError(f"{path} holds {n} rows; the estimators need at least 20")
+    return UserData(x1=x1, x2=x2, labels=labels, targets=targets)
+
+
+def _interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    tail = 100 * (1 - level) / 2
+    return np.percentile(samples, tail, axis=0), np.percentile(samples, 100 - tail, axis=0)
+
+
+def _as_row(
+    label: str,
+    estimator: str,
+    n: int,
+    point: PID,
+    boot: np.ndarray | None,
+    level: float,
+    seconds: float,
+) -> dict[str, object]:
+    values = np.array([getattr(point, a) for a in ATOMS])
+    row: dict[str, object] = {"label": label, "estimator": estimator, "n": n}
+    lo, hi = _interval(boot, level) if boot is not None and len(boot) else (values * np.nan,) * 2
+    for k, atom in enumerate(ATOMS):
+        row[atom] = float(values[k])
+        row[f"{atom}_lo"] = float(lo[k])
+        row[f"{atom}_hi"] = float(hi[k])
+    row["bootstrap"] = 0 if boot is None else len(boot)
+    row["seconds"] = seconds
+    return row
+
+
+def _pid_vector(pid: PID) -> np.ndarray:
+    return np.array([getattr(pid, a) for a in ATOMS])
+
+
+def _bootstrap_rows(
+    n: int, draws: int, rng: np.random.Generator, fn: Callable[[np.ndarray], PID]
+) -> np.ndarray:
+    return np.array([_pid_vector(fn(rng.integers(0, n, n))) for _ in range(draws)])
+
+
+def analyze_data(
+    data: UserData, config: AnalyzeConfig, tick: Callable[[str], None] | None = None
+) -> pd.DataFrame:
+    """One row per (label, estimator): the PID in bits, its interval, the count n and seconds.
+
+    ``n`` is the number of rows behind the estimate (for BATCH: the held-out rows the coupling
+    and the information terms are computed on; the classifiers were fitted on the others).
+
+    ``tick`` is told the name of each estimate as it starts (for a progress bar).
+    """
+    note = tick or (lambda text: None)
+    rng = np.random.default_rng(config.seed)
+    rows: list[dict[str, object]] = []
+    n = data.n
+    if "cluster" in config.estimators and data.labels:
+        note("cluster: k-means")
+        start = time.perf_counter()
+        cfg = ClusterConfig(
+            n_clusters1=config.clusters,
+            n_clusters2=config.clusters,
+            pca_components=config.pca_components,
+            seed=config.seed,
+        )
+        c1 = cluster_labels(data.x1, config.clusters, cfg, stream=1)
+        c2 = cluster_labels(data.x2, config.clusters, cfg, stream=2)
+        shared = time.perf_counter() - start
+        for label, y in data.labels.items():
+            note(f"cluster: {label}")
+            start = time.perf_counter()
+            shape = (config.clusters, config.clusters, int(y.max()) + 1)
+            point = pid_from_samples(c1, c2, y, shape)
+            boot = np.array(
+                [
+                    _pid_vector(pid_from_samples(c1[i], c2[i], y[i], shape))
+                    for i in (rng.integers(0, n, n) for _ in range(config.bootstrap))
+                ]
+            )
+            seconds = shared + time.perf_counter() - start
+            rows.append(_as_row(label, "cluster", n, point, boot, config.level, seconds))
+    if "batch" in config.estimators and data.labels:
+        from synergy_lab.pid.batch import (
+            BatchConfig,
+            batch_probabilities,
+            minibatch_atoms,
+            pid_from_atoms,
+        )
+
+        bcfg = BatchConfig(
+            device=config.batch_device, seed=config.seed, max_batches=config.batch_max_batches
+        )
+        for label, y in data.labels.items():
+            note(f"batch: {label}")
+            start = time.perf_counter()
+            probs = batch_probabilities(data.x1, data.x2, y, bcfg)
+            atoms, sizes = minibatch_atoms(*probs, bcfg)
+            point = pid_from_atoms(atoms, sizes)
+            boot = np.array(
+                [
+                    _pid_vector(pid_from_atoms(atoms[i], sizes[i]))
+                    for i in (
+                        rng.integers(0, len(sizes), len(sizes)) for _ in range(config.bootstrap)
+                    )
+                ]
+            )
+            held = int(sizes.sum())
+            seconds = time.perf_counter() - start
+            rows.append(_as_row(label, "batch", held, point, boot, config.level, seconds))
+    if "gaussian" in config.estimators:
+        for label, target in data.targets.items():
+            note(f"gaussian: {label}")
+            start = time.perf_counter()
+
+            def gauss(index: np.ndarray, target: np.ndarray = target) -> PID:
+                return gaussian_mmi_pid_from_samples(data.x1[index], data.x2[index], target[index])
+
+            point = gauss(np.arange(n))
+            boot = _bootstrap_rows(n, config.bootstrap, rng, gauss)
+            seconds = time.perf_counter() - start
+            rows.append(_as_row(label, "gaussian", n, point, boot, config.level, seconds))
+    if not rows:
+        raise ValueError(
+            "nothing to estimate: integer labels need the cluster or batch estimator, "
+            "continuous targets the gaussian one"
+        )
+    return pd.DataFrame(rows, columns=list(PID_COLUMNS))
+
+
+def pid_figure_png(frame: pd.DataFrame) -> bytes:
+    """PNG bytes of stacked bars (R, U1, U2, S) per label and estimator, with each atom's
+    interval drawn at the top of its segment and the count n under each bar."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    colours = {
+        "redundancy": "#4c72b0",
+        "unique1": "#55a868",
+        "unique2": "#8fd18f",
+        "synergy": "#c44e52",
+    }
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.9 * len(frame) + 1.5), 3.8))
+    names = []
+    for x, row in enumerate(frame.itertuples(index=False)):
+        base = 0.0
+        for atom, colour in colours.items():
+            value = max(float(getattr(row, atom)), 0.0)
+            ax.bar(x, value, bottom=base, color=colour, width=0.7, label=atom if x == 0 else None)
+            lo, hi = getattr(row, f"{atom}_lo"), getattr(row, f"{atom}_hi")
+            if np.isfinite(lo) and np.isfinite(hi):
+                top = base + value
+                ax.errorbar(
+                    x + 0.22,
+                    top,
+                    yerr=[[max(value - lo, 0)], [max(hi - value, 0)]],
+                    color="black",
+                    lw=0.8,
+                    capsize=2,
+                )
+            base += value
+        names.append(f"{row.label}\n{row.estimator}\nn={row.n}")
+    ax.set_xticks(range(len(frame)), names, fontsize=7)
+    ax.set_ylabel("bits")
+    ax.set_title(
+        "PID per label and estimator (bars: atoms; whiskers: bootstrap intervals)", fontsize=9
+    )
+    ax.legend(fontsize=7, ncol=4, loc="upper left", bbox_to_anchor=(0, -0.28))
+    ax.grid(True, axis="y", lw=0.3)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _atomic_write_bytes(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, _new_file_mode())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def format_table(frame: pd.DataFrame) -> str:
+    """The table printed by ``analyze``: each atom as 'value [lo, hi]' in bits."""
+    lines = [
+        f"{'label':<10} {'estimator':<9} {'n':>7}  "
+        + "  ".join(f"{a:<20}" for a in ("R", "U1", "U2", "S"))
+    ]
+    for row in frame.itertuples(index=False):
+        cells = []
+        for atom in ATOMS[:4]:
+            value, lo, hi = (getattr(row, atom + s) for s in ("", "_lo", "_hi"))
+            cells.append(f"{value:.3f} [{lo:.3f}, {hi:.3f}]".ljust(20))
+        lines.append(f"{row.label:<10} {row.estimator:<9} {row.n:>7}  " + "  ".join(cells))
+    return "\n".join(lines)
+
+
+def write_outputs(frame: pd.DataFrame, out_dir: Path) -> tuple[Path, Path]:
+    """Write pid.csv and pid.png atomically (the figure is drawn before either file is written)."""
+    png = pid_figure_png(frame)
+    out_dir = Path(out_dir)
+    atomic_write_csv(out_dir / "pid.csv", frame)
+    _atomic_write_bytes(out_dir / "pid.png", png)
+    return out_dir / "pid.csv", out_dir / "pid.png"
+
+
+def analyze_file(
+    path: str | Path,
+    out_dir: str | Path,
+    config: AnalyzeConfig | None = None,
+    tick: Callable[[str], None] | None = None,
+) -> pd.DataFrame:
+    """Read ``path``, estimate every label's PID, write pid.csv and pid.png into ``out_dir``."""
+    cfg = config if config is not None else AnalyzeConfig()
+    data = read_user_data(path, cfg.continuous)
+    frame = analyze_data(data, cfg, tick)
+    write_outputs(frame, Path(out_dir))
+    return frame
