@@ -141,6 +141,14 @@ def run(
         ),
     ] = None,
     progress: Annotated[bool, typer.Option(help="Show progress bars.")] = True,
+    probe_every: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Fit the probes every K epochs during training on a fixed subsample "
+            "(dynamics.csv, dynamics.png); 0 = never.",
+        ),
+    ] = 0,
 ) -> None:
     """Train methods on a task over seeds, probe every label, write results, summary and plots."""
     from synergy_lab.augment import AugmentConfig
@@ -205,6 +213,7 @@ def run(
             train=train_config,
             augment=_build(AugmentConfig, "augment", file.get("augment", {}), {}),
             probe=_build(ProbeConfig, "probe", file.get("probe", {}), {"kind": probe}),
+            probe_every=probe_every,
         )
         out_dir = out or Path("reports") / f"{task_name}-{datetime.now():%Y%m%d-%H%M%S}"
         typer.echo(f"run folder: {out_dir}")
@@ -253,6 +262,28 @@ def report(
     with _clear_errors():
         written = write_report(run_dir)
     typer.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+@app.command()
+def compare(
+    run_dirs: Annotated[
+        list[Path], typer.Argument(help="One or more run folders of the same task.")
+    ],
+    label: Annotated[str, typer.Option(help="The label to compare methods on, e.g. S.")],
+    metric: Annotated[
+        str,
+        typer.Option(help="probe_accuracy, balanced_accuracy or usable_bits."),
+    ] = "probe_accuracy",
+) -> None:
+    """Every pair of methods on one label: mean difference paired by seed, 95 % interval."""
+    from synergy_lab.report import METRICS, compare_runs, to_markdown
+
+    with _clear_errors():
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
+        table = compare_runs(run_dirs, label, metric)
+    typer.echo(f"{METRICS[metric]} on label {label}, A - B paired by seed:")
+    typer.echo(to_markdown(table, index=False))
 
 
 def _load_pid_input(path: Path) -> Any:

@@ -238,6 +238,7 @@ def evaluate_representations(
                 "usable_bits_high": bounds["usable_bits"].high,
                 "captured": captured_fraction(usable, truth.total if truth else float("nan")),
                 "n_test": len(test),
+                "chance_accuracy": float(np.mean(y_test == int(np.argmax(result.prior)))),
                 **soft_pid_fields(dataset, label, result.probabilities, null_shuffles, seed),
             }
         )

@@ -53,6 +53,7 @@ OPTIONAL_RESULT_COLUMNS: tuple[str, ...] = (
     "usable_bits_high",
     "captured",
     "n_test",
+    "chance_accuracy",
     *(f"pid_soft_{p}" for p in _PID_PARTS),
     *(f"pid_soft_{p}_corrected" for p in _PID_PARTS),
     *(f"pid_soft_{p}_low" for p in _PID_PARTS),
