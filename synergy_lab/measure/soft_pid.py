@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 from synergy_lab.pid import PID, broja_pid
 
@@ -42,17 +43,18 @@ def _parts(pid: PID) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SoftPID:
-    """Raw PID parts (bits), the null's mean and 2.5/97.5 percentiles, corrected = raw - mean.
+    """Raw PID parts (bits), the null's mean and sd over shuffles; corrected = raw - null mean.
 
-    Arrays are ordered as :data:`PARTS`. ``corrected_low/high`` = raw - null percentiles: the
-    range the corrected value would take if the raw value were one more null draw; an interval
-    that contains 0 means the part is not distinguishable from chance alignment.
+    Arrays are ordered as :data:`PARTS`. ``corrected_low/high`` = corrected -/+ the half-width
+    of the 95 % prediction interval of one more null draw (t with shuffles - 1 degrees of
+    freedom, sd * sqrt(1 + 1/shuffles)): if the predictions carried nothing about the codes, the
+    raw value would be such a draw, so an interval that holds 0 means the part is not
+    distinguishable from chance alignment.
     """
 
     raw: np.ndarray
     null_mean: np.ndarray
-    null_low: np.ndarray
-    null_high: np.ndarray
+    null_sd: np.ndarray
     shuffles: int
 
     @property
@@ -60,12 +62,17 @@ class SoftPID:
         return self.raw - self.null_mean
 
     @property
+    def half_width(self) -> np.ndarray:
+        t = float(stats.t.ppf(0.975, self.shuffles - 1))
+        return t * self.null_sd * np.sqrt(1 + 1 / self.shuffles)
+
+    @property
     def corrected_low(self) -> np.ndarray:
-        return self.raw - self.null_high
+        return self.corrected - self.half_width
 
     @property
     def corrected_high(self) -> np.ndarray:
-        return self.raw - self.null_low
+        return self.corrected + self.half_width
 
 
 def soft_model_pid(
@@ -99,5 +106,4 @@ def soft_model_pid(
             for _ in range(shuffles)
         ]
     )
-    low, high = np.percentile(null, [2.5, 97.5], axis=0)
-    return SoftPID(raw, null.mean(axis=0), low, high, shuffles)
+    return SoftPID(raw, null.mean(axis=0), null.std(axis=0, ddof=1), shuffles)
