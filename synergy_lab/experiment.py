@@ -282,15 +282,20 @@ def dynamics_hook(
     seed: int,
     rows: list[dict[str, Any]],
     subsample: int = 1000,
+    l2: float = 1e-3,
+    max_iter: int = 100,
 ) -> Callable[[int, TrainedModel], None]:
     """A ``train(on_epoch=...)`` hook: every ``every`` epochs, probe each label on a subsample.
 
     The subsample (``subsample`` fit and test samples, drawn once with ``seed``) is the same at
-    every epoch, so the curve moves only with the representation. Appends one dict per label
-    (epoch, label, accuracy, usable_bits in bits) to ``rows``.
+    every epoch, so the curve moves only with the representation. To keep the overhead small the
+    probe uses one fixed L2 strength ``l2`` (no selection) and ``max_iter`` iterations; its
+    numbers are a curve's shape, the final evaluation is the cell's result. Appends one dict per
+    label (epoch, label, accuracy, usable_bits in bits) to ``rows``.
     """
     if every < 1:
         raise ValueError(f"every must be >= 1; got {every}")
+    probe = dataclasses.replace(probe or ProbeConfig(), l2_grid=(l2,), max_iter=max_iter)
     rng = np.random.default_rng(seed + 7919)
     fit = dataset.split(dataset.probe_split)
     fit = fit.subset(np.sort(rng.permutation(len(fit))[:subsample]))

@@ -165,11 +165,11 @@ def fit_probe(
     order = torch.as_tensor(np.random.default_rng(seed).permutation(len(y_train)), device=device)
     n_val = max(1, int(round(len(y_train) * config.val_fraction)))
     val_idx, fit_idx = order[:n_val], order[n_val:]
-    best_l2, best_val = config.l2_grid[0], -1.0
-    for l2 in config.l2_grid:
+    best_l2, best_val = config.l2_grid[0], float("nan")  # one candidate: nothing to choose
+    for l2 in config.l2_grid if len(config.l2_grid) > 1 else ():
         probe = _fit(zt[fit_idx], yt[fit_idx], classes, l2, config, seed)
         val_acc = float((_predict(probe, zt[val_idx]) == yt[val_idx]).float().mean())
-        if val_acc > best_val + 1e-12:
+        if not val_acc <= best_val + 1e-12:  # also true for the first (NaN) candidate
             best_l2, best_val = l2, val_acc
     probe = _fit(zt, yt, classes, best_l2, config, seed)
     probabilities = _probabilities(probe, zs)

@@ -305,7 +305,7 @@ def _interval(values: pd.Series) -> tuple[float, float, float]:
 
 
 def _legend_outside(ax: plt.Axes, **kwargs: object) -> None:
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), **kwargs)  # type: ignore[arg-type]
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), **kwargs)
 
 
 def _bar_panel(
