@@ -225,19 +225,21 @@ def markdown_summary(frame: pd.DataFrame, title: str = "") -> str:
     seeds = sorted(frame["seed"].unique().tolist())
     n_test = frame["n_test"].dropna()
     size = f"n = {int(n_test.iloc[0])} test samples per cell" if len(n_test) else "n not recorded"
+    has_new = frame["usable_bits"].notna().any()
     lines = [f"# {_heading(frame, title)}", ""]
     lines += [
         f"Task: `{', '.join(_ordered(frame['task']))}`; {size}; {len(seeds)} seed(s) "
         f"({', '.join(map(str, seeds))}). Cells read 'mean ± sd [95 % t-interval of the mean]' "
         "over seeds; per-cell 95 % bootstrap intervals over test samples are in results.csv "
-        "(`*_low`, `*_high`). " + REFERENCE_NOTE,
+        "(`*_low`, `*_high`). "
+        + REFERENCE_NOTE
+        + ("" if has_new else " (Runs written before that change trained it on the train split.)"),
         "",
         "## Linear-probe test accuracy",
         "",
         to_markdown(metric_table(frame, "probe_accuracy")),
         "",
     ]
-    has_new = frame["usable_bits"].notna().any()
     if has_new:
         lines += [
             "## Balanced accuracy",
@@ -361,11 +363,16 @@ def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(3.2 + 1.2 * len(labels), 3.8))
     _bar_panel(ax, frame, "probe_accuracy", labels, methods, (0.0, 1.0))
     chance = frame.groupby("label")["chance_accuracy"].mean()
+    chance_label = "chance (constant predictor)"
+    if chance.isna().all():  # older files: 2^-H(Y) from the ground truth (exact if balanced)
+        total = frame.groupby("label")[[f"gt_{p}" for p in PID_PARTS]].mean().sum(axis=1)
+        chance = 2.0 ** -total.where(total > 0)
+        chance_label = "chance ≈ 2^-H(Y) (ground truth)"
     for i, label in enumerate(labels):
         value = chance.get(label, np.nan)
         if np.isfinite(value):
             ax.hlines(value, i - 0.45, i + 0.45, colors="k", linestyles=":", lw=1.0)
-    ax.plot([], [], "k:", lw=1.0, label="chance (constant predictor)")
+    ax.plot([], [], "k:", lw=1.0, label=chance_label)
     ax.set(ylim=(0, 1.02), ylabel="linear-probe test accuracy", xlabel="label")
     ax.set_title(f"Task {', '.join(_ordered(frame['task']))}: accuracy ({_count_note(frame)})")
     ax.title.set_fontsize(9)
