@@ -495,7 +495,7 @@ def plot_dynamics(dynamics: pd.DataFrame, path: Path) -> None:
             else:
                 ax.set_xlabel("epoch")
             if col == 0:
-                ax.set_ylabel(f"probe {name}")
+                ax.set_ylabel(f"probe {name}" if row == 0 else "usable bits")
     seeds = dynamics["seed"].nunique()
     fig.suptitle(f"Probes during training ({seeds} seed(s); band: min-max over seeds)", fontsize=9)
     _legend_outside(axes[0][-1], title="method")
