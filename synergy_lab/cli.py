@@ -254,6 +254,14 @@ def run(
             "labels without latents get the cluster-estimated model PID."
         ),
     ] = None,
+    probe_every: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Fit the probes every K epochs during training on a fixed subsample "
+            "(dynamics.csv, dynamics.png); 0 = never.",
+        ),
+    ] = 0,
 ) -> None:
     """Train methods on a task over seeds, probe every label, write results, summary and plots."""
     from synergy_lab.augment import AugmentConfig
@@ -327,6 +335,7 @@ def run(
                 {**(QUICK_PROBE if quick else {}), **file.get("probe", {})},
                 {"kind": probe},
             ),
+            probe_every=probe_every,
         )
         user_data = None
         if data is not None:
@@ -385,6 +394,28 @@ def report(
         _check_writable_folder(run_dir, "the run folder")
         written = write_report(run_dir)
     typer.echo("wrote " + ", ".join(str(p) for p in written))
+
+
+@app.command()
+def compare(
+    run_dirs: Annotated[
+        list[Path], typer.Argument(help="One or more run folders of the same task.")
+    ],
+    label: Annotated[str, typer.Option(help="The label to compare methods on, e.g. S.")],
+    metric: Annotated[
+        str,
+        typer.Option(help="probe_accuracy, balanced_accuracy or usable_bits."),
+    ] = "probe_accuracy",
+) -> None:
+    """Every pair of methods on one label: mean difference paired by seed, 95 % interval."""
+    from synergy_lab.report import METRICS, compare_runs, to_markdown
+
+    with _clear_errors():
+        if metric not in METRICS:
+            raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
+        table = compare_runs(run_dirs, label, metric)
+    typer.echo(f"{METRICS[metric]} on label {label}, A - B paired by seed:")
+    typer.echo(to_markdown(table, index=False))
 
 
 PID_PROGRESS_CELLS = 100_000  # tables with more cells than this report each solver iteration

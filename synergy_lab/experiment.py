@@ -1,9 +1,11 @@
 """Train methods on a task over seeds, evaluate each, and keep a resumable run folder.
 
 One *cell* is one (method, seed): train, take frozen representations, fit one probe per label, and
-compute the model-level PID of the probe's test predictions. Finished cells are appended to
-``results.csv`` (atomically) as soon as they end, so rerunning the same command in the same folder
-skips them and an interruption loses at most the cell in progress.
+measure it (accuracy, balanced accuracy, usable bits with bootstrap intervals; the model-level PID
+of the hard and of the soft predictions, the latter null-corrected). The supervised reference is
+trained on the dataset's ``probe_split`` (the unbiased split the probes read). Finished cells
+are appended to ``results.csv`` (atomically) as soon as they end, so rerunning the same command
+in the same folder skips them and an interruption loses at most the cell in progress.
 """
 
 from __future__ import annotations
@@ -25,16 +27,26 @@ import torch
 
 import synthetic
 from synergy_lab.augment import AugmentConfig
+from synergy_lab.measure import (
+    balanced_accuracy,
+    bootstrap_intervals,
+    captured_fraction,
+    soft_model_pid,
+    usable_bits,
+)
+from synergy_lab.measure.soft_pid import PARTS
 from synergy_lab.methods import METHODS, MethodConfig
 from synergy_lab.models import ModelConfig
 from synergy_lab.pid import PID, ClusterConfig, broja_pid, cluster_pid, joint_table
 from synergy_lab.probes import ProbeConfig, fit_probe
 from synergy_lab.results import (
     CURVE_COLUMNS,
+    DYNAMICS_COLUMNS,
     RESULT_COLUMNS,
     atomic_write_csv,
     atomic_write_json,
     read_curves,
+    read_dynamics,
     read_results,
 )
 from synergy_lab.train import TrainConfig, TrainedModel, resolve_device, train
@@ -68,8 +80,17 @@ class RunConfig:
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     pid_clusters: int = 10  # clusters per modality when no discrete latents are known
+    probe_every: int = 0  # fit probes every K epochs during training (dynamics.csv); 0 = never
+    null_shuffles: int = 20  # permutation-null draws of the soft model-level PID
+    bootstrap: int = 1000  # bootstrap resamples of the test split per cell
 
     def __post_init__(self) -> None:
+        if self.probe_every < 0:
+            raise ValueError(f"probe_every must be >= 0; got {self.probe_every}")
+        if self.null_shuffles < 20:
+            raise ValueError(f"null_shuffles must be >= 20; got {self.null_shuffles}")
+        if self.bootstrap < 100:
+            raise ValueError(f"bootstrap must be >= 100; got {self.bootstrap}")
         if not self.methods:
             raise ValueError("give at least one method")
         unknown = [m for m in self.methods if m not in METHODS]
@@ -139,6 +160,97 @@ def model_pid(
     return cluster_pid(flat1, flat2, predictions, config)
 
 
+def soft_pid_fields(
+    dataset: MultimodalDataset, label: str, probabilities: np.ndarray, shuffles: int, seed: int
+) -> dict[str, float]:
+    """pid_soft_* columns (bits): raw, null-corrected and the corrected part's null range.
+
+    NaN without known latent codes (the soft table needs the codes of each modality).
+    """
+    names = [
+        f"pid_soft_{p}{suffix}" for suffix in ("", "_corrected", "_low", "_high") for p in PARTS
+    ]
+    if not dataset.has_latents:
+        return dict.fromkeys(names, float("nan"))
+    code1, code2 = dataset.test.latent_codes[label]
+    truth = dataset.latent_joint(label)
+    soft = soft_model_pid(
+        code1, code2, probabilities, truth.shape[:2], shuffles=shuffles, seed=seed
+    )
+    values = np.concatenate([soft.raw, soft.corrected, soft.corrected_low, soft.corrected_high])
+    return {name: float(v) for name, v in zip(names, values, strict=True)}
+
+
+def evaluate_representations(
+    z_fit: np.ndarray,
+    z_test: np.ndarray,
+    dataset: MultimodalDataset,
+    probe: ProbeConfig | None = None,
+    *,
+    seed: int = 0,
+    pid_clusters: int = 10,
+    device: torch.device | str = "cpu",
+    null_shuffles: int = 20,
+    bootstrap: int = 1000,
+) -> pd.DataFrame:
+    """Every metric of every label from frozen representations; one row per label.
+
+    ``z_fit`` (n_fit, D) represents ``dataset.probe_split``, ``z_test`` (n_test, D) the test
+    split. Columns: label, probe_accuracy and balanced_accuracy (fractions) with 95 % bootstrap
+    bounds, usable_bits (bits; predictive V-information) with bounds, captured (usable bits /
+    I(X1, X2; Y), NaN without ground truth), n_test, pid_* (PID of the hard predictions, bits),
+    pid_soft_* (soft-prediction PID, raw and permutation-null corrected) and gt_* (ground truth).
+    """
+    fit_split = dataset.split(dataset.probe_split)
+    test = dataset.test
+    if len(z_fit) != len(fit_split) or len(z_test) != len(test):
+        raise ValueError(
+            f"z_fit has {len(z_fit)} rows for {len(fit_split)} {dataset.probe_split} samples and "
+            f"z_test {len(z_test)} for {len(test)} test samples"
+        )
+    rows = []
+    for label in dataset.label_names:
+        classes = dataset.num_classes[label]
+        y_test = test.labels[label]
+        result = fit_probe(
+            z_fit,
+            fit_split.labels[label],
+            z_test,
+            y_test,
+            probe,
+            seed=seed,
+            device=device,
+            classes=classes,
+        )
+        usable = usable_bits(result.probabilities, y_test, result.prior)
+        bounds = bootstrap_intervals(
+            y_test, result.probabilities, result.prior, n_boot=bootstrap, seed=seed
+        )
+        truth = ground_truth_pid(dataset, label)
+        pid = model_pid(dataset, label, result.predictions, pid_clusters, seed)
+        rows.append(
+            {
+                "label": label,
+                "probe_accuracy": result.accuracy,
+                **_pid_fields("pid", pid),
+                **_pid_fields("gt", truth),
+                "balanced_accuracy": balanced_accuracy(y_test, result.predictions, classes),
+                "accuracy_low": bounds["accuracy"].low,
+                "accuracy_high": bounds["accuracy"].high,
+                "balanced_accuracy_low": bounds["balanced_accuracy"].low,
+                "balanced_accuracy_high": bounds["balanced_accuracy"].high,
+                "usable_bits": usable,
+                "usable_bits_low": bounds["usable_bits"].low,
+                "usable_bits_high": bounds["usable_bits"].high,
+                "captured": captured_fraction(usable, truth.total if truth else float("nan")),
+                "n_test": len(test),
+                "chance_accuracy": float(np.mean(y_test == int(np.argmax(result.prior)))),
+                **soft_pid_fields(dataset, label, result.probabilities, null_shuffles, seed),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 def evaluate(
     trained: TrainedModel,
     dataset: MultimodalDataset,
@@ -146,37 +258,78 @@ def evaluate(
     *,
     seed: int = 0,
     pid_clusters: int = 10,
+    null_shuffles: int = 20,
+    bootstrap: int = 1000,
 ) -> pd.DataFrame:
     """Probe every label of ``dataset`` on ``trained``'s frozen representation; one row per label.
 
     Probes are fitted on ``dataset.probe_split`` (train, or the unbiased val split of tasks with a
-    biased train split) and scored on test. Columns: label, probe_accuracy, pid_* (model-level
-    PID, bits) and gt_* (ground truth, bits; NaN without known latents).
+    biased train split) and scored on test; see :func:`evaluate_representations` for columns.
     """
     fit_split = dataset.split(dataset.probe_split)
-    z_fit = trained.represent(fit_split.x1, fit_split.x2)
-    z_test = trained.represent(dataset.test.x1, dataset.test.x2)
-    rows = []
-    for label in dataset.label_names:
-        result = fit_probe(
-            z_fit,
-            fit_split.labels[label],
-            z_test,
-            dataset.test.labels[label],
-            probe,
-            seed=seed,
-            device=trained.device,
-        )
-        pid = model_pid(dataset, label, result.predictions, pid_clusters, seed)
-        rows.append(
-            {
-                "label": label,
-                "probe_accuracy": result.accuracy,
-                **_pid_fields("pid", pid),
-                **_pid_fields("gt", ground_truth_pid(dataset, label)),
-            }
-        )
-    return pd.DataFrame(rows)
+    return evaluate_representations(
+        trained.represent(fit_split.x1, fit_split.x2),
+        trained.represent(dataset.test.x1, dataset.test.x2),
+        dataset,
+        probe,
+        seed=seed,
+        pid_clusters=pid_clusters,
+        device=trained.device,
+        null_shuffles=null_shuffles,
+        bootstrap=bootstrap,
+    )
+
+
+def dynamics_hook(
+    dataset: MultimodalDataset,
+    probe: ProbeConfig | None,
+    *,
+    every: int,
+    seed: int,
+    rows: list[dict[str, Any]],
+    subsample: int = 1000,
+    l2: float = 1e-3,
+    max_iter: int = 100,
+) -> Callable[[int, TrainedModel], None]:
+    """A ``train(on_epoch=...)`` hook: every ``every`` epochs, probe each label on a subsample.
+
+    The subsample (``subsample`` fit and test samples, drawn once with ``seed``) is the same at
+    every epoch, so the curve moves only with the representation. To keep the overhead small the
+    probe uses one fixed L2 strength ``l2`` (no selection) and ``max_iter`` iterations; its
+    numbers are a curve's shape, the final evaluation is the cell's result. Appends one dict per
+    label (epoch, label, accuracy, usable_bits in bits) to ``rows``.
+    """
+    if every < 1:
+        raise ValueError(f"every must be >= 1; got {every}")
+    probe = dataclasses.replace(probe or ProbeConfig(), l2_grid=(l2,), max_iter=max_iter)
+    rng = np.random.default_rng(seed + 7919)
+    fit = dataset.split(dataset.probe_split)
+    fit = fit.subset(np.sort(rng.permutation(len(fit))[:subsample]))
+    test = dataset.test.subset(np.sort(rng.permutation(len(dataset.test))[:subsample]))
+
+    def hook(epoch: int, trained: TrainedModel) -> None:
+        final = epoch == trained.train_config.epochs
+        if epoch % every and not final:
+            return
+        z_fit = trained.represent(fit.x1, fit.x2)
+        z_test = trained.represent(test.x1, test.x2)
+        for label in dataset.label_names:
+            result = fit_probe(
+                z_fit,
+                fit.labels[label],
+                z_test,
+                test.labels[label],
+                probe,
+                seed=seed,
+                device=trained.device,
+                classes=dataset.num_classes[label],
+            )
+            usable = usable_bits(result.probabilities, test.labels[label], result.prior)
+            rows.append(
+                {"epoch": epoch, "label": label, "accuracy": result.accuracy, "usable_bits": usable}
+            )
+
+    return hook
 
 
 def _method_config(config: RunConfig, dataset: MultimodalDataset) -> MethodConfig:
@@ -347,6 +500,12 @@ def run_experiment(
     if not (out_dir / "config.json").exists():
         atomic_write_json(out_dir / "config.json", config_record(config, device, dataset))
     said: set[str] = set()  # budget notes already reported
+    dynamics_path = out_dir / "dynamics.csv"
+    dynamics = (
+        read_dynamics(dynamics_path)
+        if dynamics_path.exists()
+        else pd.DataFrame(columns=list(DYNAMICS_COLUMNS))
+    )
 
     for seed in config.seeds:
         if dataset is None:
@@ -366,18 +525,35 @@ def run_experiment(
                 f"{method:>12} seed {seed}: "
                 + ("training" if METHODS[method].trainable else "untrained, evaluating")
             )
+            # the supervised reference trains on the split the probes read (unbiased)
+            split = data.probe_split if method == "supervised" else config.train.split
+            epoch_rows: list[dict[str, Any]] = []
+            hook = (
+                dynamics_hook(
+                    data, config.probe, every=config.probe_every, seed=seed, rows=epoch_rows
+                )
+                if config.probe_every
+                else None
+            )
             trained = train(
                 method,
                 data,
-                train_config=dataclasses.replace(config.train, seed=seed),
+                train_config=dataclasses.replace(config.train, seed=seed, split=split),
                 model_config=config.model,
                 method_config=_method_config(config, data),
                 augment_config=config.augment,
+                on_epoch=hook,
             )
             if METHODS[method].trainable:
                 report(f"{method:>12} seed {seed}: evaluating (probes and PID)")
             rows = evaluate(
-                trained, data, config.probe, seed=seed, pid_clusters=config.pid_clusters
+                trained,
+                data,
+                config.probe,
+                seed=seed,
+                pid_clusters=config.pid_clusters,
+                null_shuffles=config.null_shuffles,
+                bootstrap=config.bootstrap,
             )
             rows.insert(0, "task", task)
             rows.insert(1, "method", method)
@@ -391,7 +567,15 @@ def run_experiment(
                 curves = curves[~((curves.method == method) & (curves.seed == seed))]
                 curves = pd.concat([curves, cell_curves], ignore_index=True)
                 atomic_write_csv(curves_path, curves)
-            accuracy = ", ".join(f"{r.label} {r.probe_accuracy:.3f}" for r in rows.itertuples())
+            if epoch_rows:
+                cell = pd.DataFrame(epoch_rows).assign(method=method, seed=seed)
+                dynamics = dynamics[~((dynamics.method == method) & (dynamics.seed == seed))]
+                dynamics = pd.concat([dynamics, cell[list(DYNAMICS_COLUMNS)]], ignore_index=True)
+                atomic_write_csv(dynamics_path, dynamics)
+            accuracy = ", ".join(
+                f"{r.label} {r.probe_accuracy:.3f} ({r.usable_bits:.2f} b)"
+                for r in rows.itertuples()
+            )
             report(
                 f"{method:>12} seed {seed}: {accuracy}  "
                 f"({trained.train_seconds:.1f} s train, {time.perf_counter() - start:.1f} s total)"

@@ -8,12 +8,15 @@ probe is refitted on all training data and scored on the test split. Runs on any
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from synergy_lab.measure.information import class_prior
 
 PROBE_KINDS = ("linear", "mlp")
 
@@ -44,12 +47,21 @@ class ProbeConfig:
 
 @dataclass(frozen=True)
 class ProbeResult:
-    """Test accuracy in [0, 1], test predictions (n_test,), the chosen L2 and its val accuracy."""
+    """What one probe gives on the test split.
+
+    ``accuracy`` in [0, 1]; ``predictions`` (n_test,) argmax classes; ``probabilities``
+    (n_test, classes) the probe's softmax; ``test_cross_entropy_bits`` the mean test
+    cross-entropy in **bits**; ``prior`` (classes,) the fit split's class frequencies (smoothed,
+    the best constant predictor); ``l2`` the chosen L2 and ``val_accuracy`` its val accuracy.
+    """
 
     accuracy: float
     predictions: np.ndarray
     l2: float
     val_accuracy: float
+    probabilities: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    test_cross_entropy_bits: float = float("nan")
+    prior: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _check_inputs(z: np.ndarray, y: np.ndarray, name: str) -> None:
@@ -101,6 +113,11 @@ def _fit(
 
 
 @torch.no_grad()
+def _probabilities(probe: nn.Module, z: Tensor) -> Tensor:
+    return torch.softmax(probe(z).double(), dim=1)
+
+
+@torch.no_grad()
 def _predict(probe: nn.Module, z: Tensor) -> Tensor:
     return probe(z).argmax(dim=1)
 
@@ -114,11 +131,13 @@ def fit_probe(
     *,
     seed: int = 0,
     device: torch.device | str = "cpu",
+    classes: int | None = None,
 ) -> ProbeResult:
     """Fit a probe on (z_train, y_train), choosing L2 on a held-out part; score on the test split.
 
     ``z_*``: (n, d) float representations; ``y_*``: (n,) int class indices. Features are
     standardised with training statistics. Deterministic for a given seed and device.
+    ``classes`` (default: the largest label seen + 1) covers classes absent from a split.
 
     Example:
         >>> rng = np.random.default_rng(0)
@@ -131,7 +150,11 @@ def fit_probe(
     _check_inputs(z_test, y_test, "test")
     if z_train.shape[1] != z_test.shape[1]:
         raise ValueError("training and test representations have different widths")
-    classes = int(max(y_train.max(), y_test.max())) + 1
+    seen = int(max(y_train.max(), y_test.max())) + 1
+    if classes is None:
+        classes = seen
+    elif classes < seen:
+        raise ValueError(f"classes = {classes} but the labels go up to {seen - 1}")
     mean = z_train.mean(axis=0)
     std = z_train.std(axis=0) + 1e-6
     to_tensor = lambda a: torch.as_tensor((a - mean) / std, dtype=torch.float32, device=device)  # noqa: E731
@@ -142,13 +165,24 @@ def fit_probe(
     order = torch.as_tensor(np.random.default_rng(seed).permutation(len(y_train)), device=device)
     n_val = max(1, int(round(len(y_train) * config.val_fraction)))
     val_idx, fit_idx = order[:n_val], order[n_val:]
-    best_l2, best_val = config.l2_grid[0], -1.0
-    for l2 in config.l2_grid:
+    best_l2, best_val = config.l2_grid[0], float("nan")  # one candidate: nothing to choose
+    for l2 in config.l2_grid if len(config.l2_grid) > 1 else ():
         probe = _fit(zt[fit_idx], yt[fit_idx], classes, l2, config, seed)
         val_acc = float((_predict(probe, zt[val_idx]) == yt[val_idx]).float().mean())
-        if val_acc > best_val + 1e-12:
+        if not val_acc <= best_val + 1e-12:  # also true for the first (NaN) candidate
             best_l2, best_val = l2, val_acc
     probe = _fit(zt, yt, classes, best_l2, config, seed)
-    predictions = _predict(probe, zs)
+    probabilities = _probabilities(probe, zs)
+    predictions = probabilities.argmax(dim=1)
     accuracy = float((predictions == ys).float().mean())
-    return ProbeResult(accuracy, predictions.cpu().numpy(), best_l2, best_val)
+    with torch.no_grad():
+        ce_nats = float(F.nll_loss(torch.log_softmax(probe(zs).double(), dim=1), ys))
+    return ProbeResult(
+        accuracy,
+        predictions.cpu().numpy(),
+        best_l2,
+        best_val,
+        probabilities.cpu().numpy(),
+        ce_nats / math.log(2.0),
+        class_prior(y_train, classes),
+    )

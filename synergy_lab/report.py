@@ -1,33 +1,80 @@
 """Tables and figures from a results file: what a reader looks at after a run.
 
-Everything here reads the validated ``results.csv`` / ``curves.csv`` of a run folder, so a report
-can be redrawn at any time (``synergy-lab report DIR``) without retraining.
+Everything here reads the validated ``results.csv`` / ``curves.csv`` / ``dynamics.csv`` of a run
+folder, so a report can be redrawn at any time (``synergy-lab report DIR``) without retraining.
+Every number shown carries its interval and the count behind it: across seeds the mean ± sd and
+the 95 % t-interval of the mean; between methods the mean difference paired by seed, its 95 %
+t-interval and whether it excludes 0 (:mod:`synergy_lab.measure`). One fixed colour per method
+in every figure (:func:`method_colour`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import combinations
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
 
+from synergy_lab.measure import paired_difference, seed_summary  # noqa: E402
 from synergy_lab.results import (  # noqa: E402
+    ResultsFileError,
     atomic_write_text,
     read_curves,
+    read_dynamics,
     read_results,
 )
 
 PID_PARTS: tuple[str, ...] = ("redundancy", "unique1", "unique2", "synergy")
-FIGURES: tuple[str, ...] = ("accuracy.png", "pid.png", "curves.png")
+FIGURES: tuple[str, ...] = ("accuracy.png", "usable.png", "pid.png", "curves.png", "dynamics.png")
+REFERENCE_NOTE = (
+    "`supervised` is a *reference*, not an upper bound: the same network trained with the labels "
+    "of one label on the split the probes are fitted on."
+)
+# One colour per method in every figure (tab10 order); unknown methods get the next free ones.
+_PALETTE: dict[str, str] = {
+    "random": "#7f7f7f",
+    "supervised": "#000000",
+    "clip": "#d62728",
+    "crossself": "#ff7f0e",
+    "factorcl": "#8c564b",
+    "comm": "#1f77b4",
+    "infmasking": "#2ca02c",
+    "coral": "#9467bd",
+}
+_SPARE = ("#e377c2", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#c5b0d5")
+METRICS: dict[str, str] = {
+    "probe_accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "usable_bits": "usable bits",
+}
+
+
+def method_colour(method: str) -> str:
+    """The fixed colour of ``method`` (the same in every figure of every run)."""
+    if method in _PALETTE:
+        return _PALETTE[method]
+    return _SPARE[sum(map(ord, method)) % len(_SPARE)]
+
+
+def method_display(method: str) -> str:
+    """How a method is named in legends: the supervised bound is called a reference."""
+    return "supervised (reference)" if method == "supervised" else method
 
 
 def _ordered(values: pd.Series) -> list[str]:
     """Distinct values in order of first appearance (the order the run used)."""
     return list(dict.fromkeys(values.tolist()))
+
+
+def _per_seed(frame: pd.DataFrame, method: str, label: str, column: str) -> pd.Series:
+    cell = frame[(frame.method == method) & (frame.label == label)]
+    return cell.groupby("seed")[column].mean()
 
 
 def _mean_std(values: pd.Series, digits: int = 3) -> str:
@@ -36,6 +83,19 @@ def _mean_std(values: pd.Series, digits: int = 3) -> str:
     if len(values.dropna()) < 2:
         return f"{values.mean():.{digits}f}"
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
+
+
+def _mean_sd_interval(values: pd.Series, digits: int = 3) -> str:
+    """'mean ± sd [low, high]' over seeds (t-interval of the mean); 'mean' alone for one seed."""
+    summary = seed_summary(values.to_numpy())
+    if summary.n == 0:
+        return "—"
+    if summary.n < 2:
+        return f"{summary.mean:.{digits}f} (1 seed)"
+    return (
+        f"{summary.mean:.{digits}f} ± {summary.sd:.{digits}f} "
+        f"[{summary.low:.{digits}f}, {summary.high:.{digits}f}]"
+    )
 
 
 def to_markdown(table: pd.DataFrame, index: bool = True) -> str:
@@ -68,8 +128,46 @@ def accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def metric_table(frame: pd.DataFrame, column: str, digits: int = 3) -> pd.DataFrame:
+    """Methods x labels: 'mean ± sd [95 % t-interval of the mean]' of ``column`` over seeds."""
+    methods, labels = _ordered(frame["method"]), _ordered(frame["label"])
+    cells = {
+        label: [_mean_sd_interval(_per_seed(frame, m, label, column), digits) for m in methods]
+        for label in labels
+    }
+    table = pd.DataFrame(cells, index=methods)
+    table["seeds"] = [frame[frame.method == m]["seed"].nunique() for m in methods]
+    table.index.name = "method"
+    return table
+
+
+def ground_truth_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The exact PID (bits) of each label, stated once per label; empty if unknown."""
+    rows = []
+    for label in _ordered(frame["label"]):
+        values = frame[frame.label == label][[f"gt_{p}" for p in PID_PARTS]].mean()
+        if values.isna().all():
+            continue
+        row: dict[str, object] = {"label": label}
+        row.update({p: f"{values[f'gt_{p}']:.3f}" for p in PID_PARTS})
+        row["I(X1,X2;Y)"] = f"{values.sum():.3f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _pid_prefix(frame: pd.DataFrame) -> str:
+    """The soft, null-corrected PID when the file has it, else the hard-prediction PID."""
+    column = "pid_soft_synergy_corrected"
+    return "pid_soft_{}_corrected" if frame[column].notna().any() else "pid_{}"
+
+
 def synergy_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per method and label: the PID (bits) of the probe's predictions next to the ground truth."""
+    """Per method and label: the model-level PID (bits), mean ± sd over seeds.
+
+    The soft-prediction PID corrected by its permutation null where results.csv has it, else
+    (older files) the PID of the hard predictions. The ground truth is :func:`ground_truth_table`.
+    """
+    pattern = _pid_prefix(frame)
     rows = []
     for method in _ordered(frame["method"]):
         for label in _ordered(frame["label"]):
@@ -78,112 +176,356 @@ def synergy_table(frame: pd.DataFrame) -> pd.DataFrame:
                 continue
             row = {"method": method, "label": label}
             for part in PID_PARTS:
-                row[part] = _mean_std(cell[f"pid_{part}"])
-                row[f"true {part}"] = _mean_std(cell[f"gt_{part}"])
+                row[part] = _mean_std(cell[pattern.format(part)])
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def markdown_summary(frame: pd.DataFrame, title: str = "") -> str:
-    """The run's tables as markdown: probe accuracy per label, then model-level PID in bits."""
+def pairwise_table(
+    frame: pd.DataFrame, label: str, column: str = "probe_accuracy", digits: int = 3
+) -> pd.DataFrame:
+    """Every pair of methods on ``label``: mean of (A - B) over shared seeds, 95 % t-interval.
+
+    Columns: A, B, seeds, mean diff, 95% interval, excludes 0 ("yes" / "no"; "—" below 2 seeds).
+    """
+    if label not in set(frame["label"]):
+        raise ValueError(f"label {label!r} is not in the results; labels: {_ordered(frame.label)}")
+    if column not in frame.columns:
+        raise ValueError(f"no column {column!r} in the results")
+    methods = _ordered(frame["method"])
+    rows = []
+    for a, b in combinations(methods, 2):
+        diff = paired_difference(
+            _per_seed(frame, a, label, column).to_dict(),
+            _per_seed(frame, b, label, column).to_dict(),
+        )
+        enough = diff.n >= 2
+        rows.append(
+            {
+                "A": a,
+                "B": b,
+                "seeds": diff.n,
+                "mean diff (A - B)": f"{diff.mean:+.{digits}f}" if diff.n else "—",
+                "95% interval": (
+                    f"[{diff.low:+.{digits}f}, {diff.high:+.{digits}f}]" if enough else "—"
+                ),
+                "excludes 0": ("yes" if diff.excludes_zero else "no") if enough else "—",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _heading(frame: pd.DataFrame, title: str) -> str:
     task = ", ".join(_ordered(frame["task"]))
-    lines = [f"# {title or 'synergy-lab results'}", "", f"Task: `{task}`.", ""]
+    return title or f"{task}: {', '.join(_ordered(frame['method']))}"
+
+
+def markdown_summary(frame: pd.DataFrame, title: str = "") -> str:
+    """The run's tables as markdown: what was measured, on how many samples and seeds."""
+    seeds = sorted(frame["seed"].unique().tolist())
+    n_test = frame["n_test"].dropna()
+    size = f"n = {int(n_test.iloc[0])} test samples per cell" if len(n_test) else "n not recorded"
+    has_new = frame["usable_bits"].notna().any()
+    lines = [f"# {_heading(frame, title)}", ""]
     lines += [
-        "## Linear-probe test accuracy (mean ± std over seeds)",
+        f"Task: `{', '.join(_ordered(frame['task']))}`; {size}; {len(seeds)} seed(s) "
+        f"({', '.join(map(str, seeds))}). Cells read 'mean ± sd [95 % t-interval of the mean]' "
+        "over seeds; per-cell 95 % bootstrap intervals over test samples are in results.csv "
+        "(`*_low`, `*_high`). "
+        + REFERENCE_NOTE
+        + ("" if has_new else " (Runs written before that change trained it on the train split.)"),
         "",
-        to_markdown(accuracy_table(frame)),
+        "## Linear-probe test accuracy",
         "",
-        "## Model-level PID of the probe's predictions (bits)",
+        to_markdown(metric_table(frame, "probe_accuracy")),
         "",
-        "PID of the empirical table (latent of modality 1, latent of modality 2, predicted label)",
-        "next to the exact PID of the true label: the share of each kind of information that the",
-        "representation makes usable.",
+    ]
+    if has_new:
+        lines += [
+            "## Balanced accuracy",
+            "",
+            to_markdown(metric_table(frame, "balanced_accuracy")),
+            "",
+            "## Usable information (bits)",
+            "",
+            "The probe's predictive information H(Y) - CE_test (Xu et al., ICLR 2020): 0 for a",
+            "representation the probe cannot use. `captured` = usable bits / I(X1, X2; Y).",
+            "",
+            to_markdown(metric_table(frame, "usable_bits")),
+            "",
+        ]
+        if frame["captured"].notna().any():
+            lines += ["Captured fraction:", "", to_markdown(metric_table(frame, "captured")), ""]
+    else:
+        lines += ["(This results file predates usable bits and intervals; rerun to get them.)", ""]
+    truth = ground_truth_table(frame)
+    if not truth.empty:
+        lines += ["## Ground-truth PID of each label (bits)", "", to_markdown(truth, False), ""]
+    soft = _pid_prefix(frame) != "pid_{}"
+    lines += [
+        "## Model-level PID (bits, mean ± sd over seeds)",
+        "",
+        (
+            "PID of p(code 1, code 2, y) built from the probe's soft predictions, minus the mean"
+            " PID of 20+ shuffles of the predictions (the chance level at this n). It says which"
+            " kind of information about the latent codes the predictions carry, not how much of"
+            " the label the representation captured (that is usable bits)."
+            if soft
+            else "PID of the empirical table (code 1, code 2, predicted label), uncorrected."
+        ),
         "",
         to_markdown(synergy_table(frame), index=False),
         "",
+        "## Pairwise comparisons (paired by seed)",
+        "",
+        "Mean difference A - B over the seeds both methods ran, its 95 % t-interval, and whether",
+        "it excludes 0. With few seeds the intervals are wide; see benchmarks/calibration.py for",
+        "how often this flags a difference that is not there and finds one that is.",
+        "",
     ]
+    metrics = ["probe_accuracy"] + (["usable_bits"] if has_new else [])
+    for label in _ordered(frame["label"]):
+        for metric in metrics:
+            lines += [
+                f"### {label}: {METRICS[metric]}",
+                "",
+                to_markdown(pairwise_table(frame, label, metric), index=False),
+                "",
+            ]
     return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------- figures
+
+
+def _interval(values: pd.Series) -> tuple[float, float, float]:
+    """(mean, low, high) over seeds: the t-interval of the mean; NaN bounds below 2 seeds."""
+    summary = seed_summary(values.to_numpy())
+    if summary.n >= 2:
+        return summary.mean, summary.low, summary.high
+    return summary.mean, float("nan"), float("nan")
+
+
+def _legend_outside(ax: plt.Axes, **kwargs: object) -> None:
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), **kwargs)
+
+
+def _bar_panel(
+    ax: plt.Axes,
+    frame: pd.DataFrame,
+    column: str,
+    labels: Sequence[str],
+    methods: Sequence[str],
+    bounds: tuple[float, float] | None,
+) -> None:
+    """Grouped bars per label, one per method, with the interval of the mean over seeds."""
+    width = 0.8 / max(1, len(methods))
+    for j, method in enumerate(methods):
+        xs, means, lows, highs = [], [], [], []
+        for i, label in enumerate(labels):
+            per_seed = _per_seed(frame, method, label, column)
+            mean, low, high = _interval(per_seed)
+            if per_seed.size == 1:  # one seed: the cell's bootstrap interval, if recorded
+                cell = frame[(frame.method == method) & (frame.label == label)].iloc[0]
+                prefix = "accuracy" if column == "probe_accuracy" else column
+                low = float(cell.get(f"{prefix}_low", np.nan))
+                high = float(cell.get(f"{prefix}_high", np.nan))
+            if bounds is not None:
+                low, high = max(low, bounds[0]), min(high, bounds[1])
+            xs.append(i - 0.4 + width * (j + 0.5))
+            means.append(mean)
+            lows.append(mean - low if np.isfinite(low) else 0.0)
+            highs.append(high - mean if np.isfinite(high) else 0.0)
+        ax.bar(
+            xs,
+            means,
+            width,
+            color=method_colour(method),
+            label=method_display(method),
+            yerr=np.array([np.maximum(lows, 0), np.maximum(highs, 0)]),
+            capsize=2,
+            error_kw={"lw": 0.8},
+        )
+    ax.set_xticks(range(len(labels)), labels)
+
+
+def _count_note(frame: pd.DataFrame) -> str:
+    seeds = frame["seed"].nunique()
+    n_test = frame["n_test"].dropna()
+    n = f"n = {int(n_test.iloc[0])} test samples" if len(n_test) else "n not recorded"
+    bar = "95% t-interval of the mean" if seeds >= 2 else "95% bootstrap interval"
+    return f"{seeds} seed(s), {n}; bars: {bar}"
+
+
 def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
-    """Bar chart: probe accuracy per label per method, error bars = std over seeds."""
-    fig, ax = plt.subplots(figsize=(3.0 + 1.2 * frame["label"].nunique(), 3.6))
-    sns.barplot(
-        data=frame,
-        x="label",
-        y="probe_accuracy",
-        hue="method",
-        errorbar="sd",
-        ax=ax,
-        order=_ordered(frame["label"]),
-        hue_order=_ordered(frame["method"]),
-    )
+    """Bars: probe accuracy per label per method with intervals in [0, 1] and the chance line."""
+    labels, methods = _ordered(frame["label"]), _ordered(frame["method"])
+    fig, ax = plt.subplots(figsize=(3.2 + 1.2 * len(labels), 3.8))
+    _bar_panel(ax, frame, "probe_accuracy", labels, methods, (0.0, 1.0))
+    chance = frame.groupby("label")["chance_accuracy"].mean()
+    chance_label = "chance (constant predictor)"
+    if chance.isna().all():  # older files: 2^-H(Y) from the ground truth (exact if balanced)
+        total = frame.groupby("label")[[f"gt_{p}" for p in PID_PARTS]].mean().sum(axis=1)
+        chance = 2.0 ** -total.where(total > 0)
+        chance_label = "chance ≈ 2^-H(Y) (ground truth)"
+    for i, label in enumerate(labels):
+        value = chance.get(label, np.nan)
+        if np.isfinite(value):
+            ax.hlines(value, i - 0.45, i + 0.45, colors="k", linestyles=":", lw=1.0)
+    ax.plot([], [], "k:", lw=1.0, label=chance_label)
     ax.set(ylim=(0, 1.02), ylabel="linear-probe test accuracy", xlabel="label")
-    ax.legend(title="method", fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title(f"Task {', '.join(_ordered(frame['task']))}: accuracy per label")
+    ax.set_title(f"Task {', '.join(_ordered(frame['task']))}: accuracy ({_count_note(frame)})")
+    ax.title.set_fontsize(9)
+    _legend_outside(ax, title="method")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def plot_usable(frame: pd.DataFrame, path: Path) -> None:
+    """Bars: usable bits per label per method with intervals, beside I(X1, X2; Y) where known."""
+    labels, methods = _ordered(frame["label"]), _ordered(frame["method"])
+    fig, ax = plt.subplots(figsize=(3.2 + 1.2 * len(labels), 3.8))
+    _bar_panel(ax, frame, "usable_bits", labels, methods, None)
+    total = frame.groupby("label")[[f"gt_{p}" for p in PID_PARTS]].mean().sum(axis=1, min_count=4)
+    for i, label in enumerate(labels):
+        value = total.get(label, np.nan)
+        if np.isfinite(value):
+            ax.hlines(value, i - 0.45, i + 0.45, colors="k", linestyles="--", lw=1.0)
+    ax.plot([], [], "k--", lw=1.0, label="I(X1, X2; Y) (ground truth)")
+    ax.axhline(0, color="k", lw=0.6)
+    ax.set(ylabel="usable information (bits)", xlabel="label")
+    ax.set_title(f"Task {', '.join(_ordered(frame['task']))}: usable bits ({_count_note(frame)})")
+    ax.title.set_fontsize(9)
+    _legend_outside(ax, title="method")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
 
 
 def plot_pid(frame: pd.DataFrame, path: Path) -> None:
-    """Stacked bars per label: the PID of each method's predictions beside the ground truth."""
-    labels = _ordered(frame["label"])
-    methods = _ordered(frame["method"])
-    colours = dict(zip(PID_PARTS, sns.color_palette("Set2", len(PID_PARTS)), strict=True))
+    """One panel per label: each PID part per method with its interval, ground truth as marks."""
+    labels, methods = _ordered(frame["label"]), _ordered(frame["method"])
+    pattern = _pid_prefix(frame)
+    long = frame.copy()
     ncols = min(len(labels), 2 if len(labels) == 4 else 3)
     nrows = -(-len(labels) // ncols)
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(ncols * (1.2 + 0.55 * (len(methods) + 1)), nrows * 3.4),
+        figsize=(ncols * (1.6 + 0.45 * len(methods)) + 1.8, nrows * 3.2),
         squeeze=False,
     )
     for ax in axes.flat[len(labels) :]:
         ax.axis("off")
     for ax, label in zip(axes.flat, labels, strict=False):
-        cell = frame[frame.label == label]
-        bars = {"ground truth": cell[[f"gt_{p}" for p in PID_PARTS]].mean().to_numpy()}
-        for method in methods:
-            bars[method] = (
-                cell[cell.method == method][[f"pid_{p}" for p in PID_PARTS]].mean().to_numpy()
-            )
-        bottom = [0.0] * len(bars)
-        for i, part in enumerate(PID_PARTS):
-            heights = [float(v[i]) for v in bars.values()]
-            ax.bar(list(bars), heights, bottom=bottom, color=colours[part], label=part)
-            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-        ax.set_title(f"label {label}")
-        ax.tick_params(axis="x", rotation=60, labelsize=8)
+        sub = long[long.label == label]
+        parts = pd.DataFrame(
+            {
+                "method": sub["method"],
+                "seed": sub["seed"],
+                **{p: sub[pattern.format(p)] for p in PID_PARTS},
+            }
+        )
+        melted = parts.melt(["method", "seed"], var_name="label", value_name="bits")
+        melted["n_test"] = np.nan
+        _bar_panel(ax, melted, "bits", list(PID_PARTS), methods, None)
+        truth = sub[[f"gt_{p}" for p in PID_PARTS]].mean().to_numpy()
+        if np.isfinite(truth).all():
+            for i, value in enumerate(truth):
+                ax.hlines(value, i - 0.45, i + 0.45, colors="k", linestyles="--", lw=1.0)
+        ax.axhline(0, color="k", lw=0.6)
+        ax.set_title(f"label {label}", fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
         ax.set_ylabel("bits")
-    axes[0][0].legend(fontsize=7)
-    fig.suptitle("PID of probe predictions vs ground truth")
+    axes[0][-1].plot([], [], "k--", lw=1.0, label="ground truth")
+    _legend_outside(axes[0][-1], title="method")
+    kind = "soft predictions, null-corrected" if pattern != "pid_{}" else "hard predictions"
+    fig.suptitle(f"Model-level PID ({kind}); {_count_note(frame)}", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
+
+
+_SEED_STYLES = ("-", "--", ":", "-.")
 
 
 def plot_curves(curves: pd.DataFrame, path: Path) -> None:
-    """Training loss (the 'loss' part) per method, one line per seed."""
+    """Training loss (nats) per method: one colour per method, one line style per seed."""
     total = curves[curves.part == "loss"]
-    fig, ax = plt.subplots(figsize=(6, 3.6))
+    fig, ax = plt.subplots(figsize=(6.5, 3.6))
     if total.empty:
         ax.text(0.5, 0.5, "no loss curves (untrained baselines only)", ha="center")
     else:
-        sns.lineplot(
-            data=total,
-            x="step",
-            y="value",
-            hue="method",
-            units="seed",
-            estimator=None,
-            ax=ax,
-            lw=0.8,
-        )
+        seeds = sorted(total["seed"].unique().tolist())
+        for (method, seed), group in total.groupby(["method", "seed"], sort=False):
+            style = _SEED_STYLES[seeds.index(seed) % len(_SEED_STYLES)]
+            ax.plot(group["step"], group["value"], style, color=method_colour(str(method)), lw=0.8)
+        for method in _ordered(total["method"]):
+            ax.plot([], [], color=method_colour(method), label=method_display(method))
+        for i, seed in enumerate(seeds):
+            ax.plot([], [], _SEED_STYLES[i % len(_SEED_STYLES)], color="k", label=f"seed {seed}")
         ax.set(ylabel="training loss (nats)", xlabel="step")
+        _legend_outside(ax)
+    ax.set_title("Training loss per step (each method's own objective)", fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)
+
+
+def plot_dynamics(dynamics: pd.DataFrame, path: Path) -> None:
+    """Probe accuracy (top) and usable bits (bottom) over epochs: a panel per label, a line per
+    method (mean over seeds), the band spanning the seeds' lowest and highest value."""
+    labels, methods = _ordered(dynamics["label"]), _ordered(dynamics["method"])
+    fig, axes = plt.subplots(
+        2, len(labels), figsize=(2.6 * len(labels) + 1.8, 5.2), squeeze=False, sharex=True
+    )
+    for col, label in enumerate(labels):
+        for row, (column, name) in enumerate((("accuracy", "accuracy"), ("usable_bits", "bits"))):
+            ax = axes[row][col]
+            for method in methods:
+                sub = dynamics[(dynamics.label == label) & (dynamics.method == method)]
+                stats = sub.groupby("epoch")[column].agg(["mean", "min", "max"])
+                colour = method_colour(method)
+                ax.plot(stats.index, stats["mean"], color=colour, label=method_display(method))
+                ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=0.2)
+            if row == 0:
+                ax.set_title(f"label {label}", fontsize=9)
+                ax.set_ylim(0, 1.02)
+            else:
+                ax.set_xlabel("epoch")
+            if col == 0:
+                ax.set_ylabel(f"probe {name}" if row == 0 else "usable bits")
+    seeds = dynamics["seed"].nunique()
+    fig.suptitle(f"Probes during training ({seeds} seed(s); band: min-max over seeds)", fontsize=9)
+    _legend_outside(axes[0][-1], title="method")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+
+
+def read_runs(run_dirs: Sequence[Path]) -> pd.DataFrame:
+    """The results of one or more run folders as one table (one task; no repeated cells)."""
+    if not run_dirs:
+        raise ValueError("give at least one run folder")
+    frames = [read_results(Path(d) / "results.csv") for d in run_dirs]
+    frame = pd.concat(frames, ignore_index=True)
+    tasks = _ordered(frame["task"])
+    if len(tasks) > 1:
+        raise ValueError(f"the run folders hold different tasks ({', '.join(tasks)})")
+    if frame.duplicated(["method", "seed", "label"]).any():
+        first = frame[frame.duplicated(["method", "seed", "label"])].iloc[0]
+        raise ResultsFileError(
+            f"method {first['method']!r} seed {first['seed']} appears in more than one run folder"
+        )
+    return frame
+
+
+def compare_runs(
+    run_dirs: Sequence[Path], label: str, column: str = "probe_accuracy"
+) -> pd.DataFrame:
+    """:func:`pairwise_table` for one label over the merged results of ``run_dirs``."""
+    return pairwise_table(read_runs(run_dirs), label, column)
 
 
 def write_report(run_dir: Path, title: str = "") -> list[Path]:
@@ -196,8 +538,15 @@ def write_report(run_dir: Path, title: str = "") -> list[Path]:
     atomic_write_text(written[0], markdown_summary(frame, title))
     plot_accuracy(frame, written[1])
     plot_pid(frame, written[2])
+    if frame["usable_bits"].notna().any():
+        plot_usable(frame, run_dir / "usable.png")
+        written.append(run_dir / "usable.png")
     curves_path = run_dir / "curves.csv"
     if curves_path.is_file():
         plot_curves(read_curves(curves_path), run_dir / "curves.png")
         written.append(run_dir / "curves.png")
+    dynamics_path = run_dir / "dynamics.csv"
+    if dynamics_path.is_file():
+        plot_dynamics(read_dynamics(dynamics_path), run_dir / "dynamics.png")
+        written.append(run_dir / "dynamics.png")
     return written

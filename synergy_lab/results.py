@@ -1,5 +1,9 @@
 """The results file of a run: one row per (task, method, seed, label), read and written safely.
 
+Columns: :data:`REQUIRED_RESULT_COLUMNS` (every results file has them) and
+:data:`OPTIONAL_RESULT_COLUMNS` (usable bits, intervals, soft PID; NaN when an older file lacks
+them). ``dynamics.csv`` holds probe scores over training epochs (:data:`DYNAMICS_COLUMNS`).
+
 ``results.csv`` is what scripts read, so it is validated on the way in (a half-written or edited
 file gets one clear error naming the problem) and written atomically on the way out (a temporary
 file in the same folder, then ``os.replace``), so an interrupted run never loses finished rows.
@@ -18,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-RESULT_COLUMNS: tuple[str, ...] = (
+_PID_PARTS = ("redundancy", "unique1", "unique2", "synergy")
+REQUIRED_RESULT_COLUMNS: tuple[str, ...] = (
     "task",
     "method",
     "seed",
@@ -34,9 +39,38 @@ RESULT_COLUMNS: tuple[str, ...] = (
     "gt_synergy",
     "train_seconds",
 )
+# Added later (issue 11): optional on read, filled with NaN for run folders written before them.
+# Accuracies are fractions, *_bits and pid_* are bits; *_low/*_high are 95 % bootstrap bounds
+# over test samples (pid_soft_*_low/high: the permutation-null range of the corrected part).
+OPTIONAL_RESULT_COLUMNS: tuple[str, ...] = (
+    "balanced_accuracy",
+    "accuracy_low",
+    "accuracy_high",
+    "balanced_accuracy_low",
+    "balanced_accuracy_high",
+    "usable_bits",
+    "usable_bits_low",
+    "usable_bits_high",
+    "captured",
+    "n_test",
+    "chance_accuracy",
+    *(f"pid_soft_{p}" for p in _PID_PARTS),
+    *(f"pid_soft_{p}_corrected" for p in _PID_PARTS),
+    *(f"pid_soft_{p}_low" for p in _PID_PARTS),
+    *(f"pid_soft_{p}_high" for p in _PID_PARTS),
+)
+RESULT_COLUMNS: tuple[str, ...] = REQUIRED_RESULT_COLUMNS + OPTIONAL_RESULT_COLUMNS
+DYNAMICS_COLUMNS: tuple[str, ...] = (
+    "method",
+    "seed",
+    "epoch",
+    "label",
+    "accuracy",
+    "usable_bits",
+)
 CURVE_COLUMNS: tuple[str, ...] = ("method", "seed", "step", "part", "value")
 _TEXT_COLUMNS = {"task", "method", "label", "part"}
-_INT_COLUMNS = {"seed", "step"}
+_INT_COLUMNS = {"seed", "step", "epoch"}
 
 
 class ResultsFileError(ValueError):
@@ -88,7 +122,9 @@ def _check_row_lengths(path: Path, text: str) -> None:
             )
 
 
-def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+def _read_table(
+    path: Path, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> pd.DataFrame:
     try:
         text = path.read_text(encoding="utf-8")
         _check_row_lengths(path, text)
@@ -104,7 +140,10 @@ def _read_table(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
         raise ResultsFileError(f"{path} lacks the columns {', '.join(missing)}")
-    for column in columns:
+    for column in optional:
+        if column not in frame.columns:
+            frame[column] = np.nan
+    for column in (*columns, *optional):
         if column in _TEXT_COLUMNS:
             if frame[column].isna().any():
                 raise ResultsFileError(f"{path} has empty cells in column {column!r}")
@@ -131,7 +170,9 @@ def read_results(path: Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise ResultsFileError(f"no results file at {path}")
-    frame = _read_table(path, RESULT_COLUMNS)
+    frame = _read_table(path, REQUIRED_RESULT_COLUMNS, OPTIONAL_RESULT_COLUMNS)
+    extra = [c for c in frame.columns if c not in RESULT_COLUMNS]
+    frame = frame[[*RESULT_COLUMNS, *extra]]
     duplicated = frame.duplicated(["task", "method", "seed", "label"])
     if duplicated.any():
         first = frame[duplicated].iloc[0]
@@ -143,9 +184,15 @@ def read_results(path: Path) -> pd.DataFrame:
     if blank.any():
         line = int(np.flatnonzero(blank)[0]) + 2  # 1-based, after the header
         raise ResultsFileError(f"{path} line {line}: the probe_accuracy cell is empty")
-    if not frame["probe_accuracy"].dropna().between(0, 1).all():
-        raise ResultsFileError(f"{path}: probe_accuracy must lie in [0, 1]")
+    for column in ("probe_accuracy", "balanced_accuracy", "accuracy_low", "accuracy_high"):
+        if not frame[column].dropna().between(0, 1).all():
+            raise ResultsFileError(f"{path}: {column} must lie in [0, 1]")
     return frame
+
+
+def read_dynamics(path: Path) -> pd.DataFrame:
+    """Read and validate a ``dynamics.csv`` (probe accuracy and usable bits per epoch)."""
+    return _read_table(Path(path), DYNAMICS_COLUMNS)
 
 
 def read_curves(path: Path) -> pd.DataFrame:

@@ -14,6 +14,7 @@ import dataclasses
 import math
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,13 @@ class TrainConfig:
     seed: int = 0
     progress: bool = True
     checkpoint: str | None = None
+    split: str = "train"  # the split trained on: "train", or "val" (never "test")
 
     def __post_init__(self) -> None:
+        if self.split not in ("train", "val"):
+            raise ValueError(
+                f"TrainConfig.split must be 'train' or 'val' (never 'test'); got {self.split!r}"
+            )
         if self.epochs < 0:
             raise ValueError(f"TrainConfig.epochs must be >= 0; got {self.epochs}")
         if self.batch_size < 2:
@@ -241,12 +247,17 @@ def train(
     model_config: ModelConfig | None = None,
     method_config: MethodConfig | None = None,
     augment_config: AugmentConfig | None = None,
+    on_epoch: Callable[[int, TrainedModel], None] | None = None,
 ) -> TrainedModel:
-    """Train ``method_name`` (a key of ``METHODS``) on ``dataset.train``; return the model.
+    """Train ``method_name`` (a key of ``METHODS``) on ``dataset.<train_config.split>``.
 
     Each epoch visits the training split in a fresh seeded order in batches of
     ``batch_size`` (the last, incomplete batch is dropped; a split smaller than one batch is one
     batch). Methods with ``trainable = False`` are returned at their initialisation.
+    ``on_epoch(epoch, model)``, if given, is called before training (epoch 0) and after each
+    epoch e (epoch e + 1) with the model as it stands; its time is not counted in
+    ``train_seconds`` and the random generators are restored after it, so a hook never changes
+    what is trained.
     """
     if method_name not in METHODS:
         raise ValueError(
@@ -274,7 +285,7 @@ def train(
     method = METHODS[method_name](method_config, context)
     method.build(model)
     method.to(device)
-    split = dataset.train
+    split = dataset.split(config.split)
     x1 = torch.as_tensor(split.x1, dtype=torch.float32, device=device)
     x2 = torch.as_tensor(split.x2, dtype=torch.float32, device=device)
     labels = {
@@ -299,7 +310,38 @@ def train(
 
     # ---- the loop
     curve: list[dict[str, float]] = []
+    trained = TrainedModel(
+        method_name=method_name,
+        model=model,
+        method=method,
+        context=context,
+        input_shapes=dataset.input_shapes,
+        train_config=config,
+        model_config=model_config,
+        method_config=method_config,
+        augment_config=augment_config,
+        device=device,
+        loss_curve=curve,
+    )
+    hook_seconds = 0.0
+
+    def call_hook(epoch: int) -> None:
+        nonlocal hook_seconds
+        if on_epoch is None:
+            return
+        began = time.perf_counter()
+        cpu_state = torch.get_rng_state()
+        cuda_state = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+        on_epoch(epoch, trained)
+        torch.set_rng_state(cpu_state)
+        if cuda_state is not None:
+            torch.cuda.set_rng_state(cuda_state, device)
+        model.train()
+        method.train()
+        hook_seconds += time.perf_counter() - began
+
     start = time.perf_counter()
+    call_hook(0)
     model.train()
     method.train()
     bar = tqdm(  # no bar for a method that does not train (no "0step" line)
@@ -342,27 +384,14 @@ def train(
             bar.update(1)
             if step % 10 == 0 or step == total_steps:
                 bar.set_postfix(loss=f"{value:.3f}")
+        call_hook(epoch + 1)
     bar.close()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    seconds = time.perf_counter() - start
+    seconds = time.perf_counter() - start - hook_seconds
     model.eval()
     method.eval()
-
-    trained = TrainedModel(
-        method_name=method_name,
-        model=model,
-        method=method,
-        context=context,
-        input_shapes=dataset.input_shapes,
-        train_config=config,
-        model_config=model_config,
-        method_config=method_config,
-        augment_config=augment_config,
-        device=device,
-        loss_curve=curve,
-        train_seconds=seconds,
-    )
+    trained.train_seconds = seconds
     if config.checkpoint:
         trained.save(config.checkpoint)
     return trained

@@ -160,3 +160,17 @@ def test_config_file_sets_augmentations_and_rejects_unknown_keys(tmp_path: Path)
     result = invoke("run", *TINY, "--config", str(bad), "--out", str(tmp_path / "other"))
     assert result.exit_code == 2
     assert "unknown setting 'crop_scale' in [augment]" in result.output
+
+
+def test_compare_prints_the_paired_differences_of_one_label(tmp_path: Path, results_frame):
+    frame = results_frame(methods=("clip", "comm"), seeds=(0, 1, 2))
+    for name, seeds in (("a", (0, 1)), ("b", (2,))):
+        (tmp_path / name).mkdir()
+        frame[frame.seed.isin(seeds)].to_csv(tmp_path / name / "results.csv", index=False)
+    result = invoke("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--label", "S")
+    assert result.exit_code == 0, result.output
+    assert "| clip | comm | 3 |" in result.output
+    bad = invoke("compare", str(tmp_path / "a"), "--label", "nope")
+    assert bad.exit_code == 2 and "label 'nope'" in bad.output
+    bad = invoke("compare", str(tmp_path / "a"), "--label", "S", "--metric", "speed")
+    assert bad.exit_code == 2 and "unknown metric" in bad.output

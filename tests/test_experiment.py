@@ -3,10 +3,13 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
 import synthetic
 from synergy_lab.experiment import RunConfig, evaluate, finished_cells, run_experiment
+from synergy_lab.probes import ProbeConfig
 from synergy_lab.train import TrainConfig, train
 
 
@@ -79,3 +82,96 @@ def test_run_experiment_on_a_dataset_object(tmp_path):
     assert finished_cells(frame, ("y",)) == {("clip", 0)}
     assert set(frame["task"]) == {"custom"}
     assert (tmp_path / "results.csv").is_file()
+
+
+# ---- issue 11: usable bits, intervals, the supervised reference, dynamics
+
+XOR_SMALL = synthetic.TaskConfig(n_samples=3000)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_usable_bits_near_zero_for_a_representation_without_the_label():
+    # the untrained network's features with the S labels of the fit split shuffled: nothing a
+    # probe can use, so usable bits must sit at 0, not above it (3 seeds)
+    from synergy_lab.experiment import evaluate_representations
+
+    values = []
+    for seed in (0, 1, 2):
+        data = synthetic.make_dataset("xor", XOR_SMALL, seed=seed)
+        trained = train("random", data, train_config=TrainConfig(progress=False, seed=seed))
+        rng = np.random.default_rng(seed)
+        shuffled = {k: rng.permutation(v) for k, v in data.train.labels.items()}
+        data = dataclasses.replace(data, train=dataclasses.replace(data.train, labels=shuffled))
+        table = evaluate_representations(
+            trained.represent(data.train.x1, data.train.x2),
+            trained.represent(data.test.x1, data.test.x2),
+            data,
+            seed=seed,
+            bootstrap=200,
+        ).set_index("label")
+        values.append(table.loc["S", "usable_bits"])
+        assert table.loc["S", "usable_bits_low"] <= 0 <= table.loc["S", "usable_bits_high"] + 0.01
+    assert abs(np.mean(values)) < 0.03, values
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_supervised_reference_reaches_the_synergy_on_xor(tmp_path):
+    config = RunConfig(
+        methods=("supervised",),
+        seeds=(0,),
+        baselines=False,
+        task_config=XOR_SMALL,
+        train=TrainConfig(epochs=10, progress=False),
+        bootstrap=200,
+    )
+    frame = run_experiment(config, tmp_path)
+    s = frame.set_index("label").loc["S"]
+    assert s.usable_bits >= 0.9, s.usable_bits  # of the 1 bit of I(X1, X2; S)
+    assert s.captured == pytest.approx(s.usable_bits, abs=1e-9)  # ground truth: 1 bit
+    assert s.accuracy_low <= s.probe_accuracy <= s.accuracy_high
+    assert s.n_test == 450  # 15 % of 3,000
+
+
+def test_train_on_another_split_and_a_hook_that_changes_nothing():
+    data = synthetic.make_dataset("xor", synthetic.TaskConfig(n_samples=600), seed=0)
+    config = TrainConfig(epochs=2, batch_size=64, progress=False)
+    plain = train("clip", data, train_config=config)
+    calls = []
+
+    def hook(epoch, model):
+        calls.append(epoch)
+        model.represent(data.test.x1, data.test.x2)
+        torch.manual_seed(123)  # a hook that reseeds must not change the training run
+
+    hooked = train("clip", data, train_config=config, on_epoch=hook)
+    assert calls == [0, 1, 2]
+    assert [c["loss"] for c in hooked.loss_curve] == [c["loss"] for c in plain.loss_curve]
+    on_val = train("clip", data, train_config=dataclasses.replace(config, split="val"))
+    assert len(on_val.loss_curve) == 2 * (len(data.val) // 64)
+    with pytest.raises(ValueError, match="never 'test'"):
+        TrainConfig(split="test")
+
+
+def test_probe_every_writes_dynamics_and_supervised_trains_on_the_probe_split(tmp_path):
+    data = synthetic.make_dataset("xor", synthetic.TaskConfig(n_samples=600), seed=0)
+    data = dataclasses.replace(data, probe_split="val")  # as a biased-train task says
+    config = RunConfig(
+        methods=("clip", "supervised"),
+        seeds=(0,),
+        baselines=False,
+        train=TrainConfig(epochs=3, batch_size=30, progress=False),
+        probe=ProbeConfig(l2_grid=(1e-3,), max_iter=30),
+        probe_every=2,
+        bootstrap=100,
+    )
+    run_experiment(config, tmp_path, dataset=data)
+    curves = pd.read_csv(tmp_path / "curves.csv")
+    steps = curves[curves.part == "loss"].groupby("method")["step"].count()
+    assert steps["supervised"] == 3 * (len(data.val) // 30)  # the probe split, not train
+    assert steps["clip"] == 3 * (len(data.train) // 30)
+    from synergy_lab.results import read_dynamics
+
+    dynamics = read_dynamics(tmp_path / "dynamics.csv")
+    assert sorted(dynamics["epoch"].unique()) == [0, 2, 3]  # every 2 epochs, and the last
+    assert set(dynamics["label"]) == set(data.label_names)
+    assert dynamics["accuracy"].between(0, 1).all()

@@ -72,3 +72,21 @@ def test_bad_probe_inputs():
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="NaN"):
         fit_probe(bad, y, z, y)
+
+
+def test_probabilities_cross_entropy_and_prior_cover_absent_classes():
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(300, 3))
+    y = (z[:, 0] > 0).astype(int)
+    y_test = y[200:].copy()
+    y_test[0] = 2  # a class the fit split never has
+    result = fit_probe(z[:200], y[:200], z[200:], y_test, classes=4)
+    assert result.probabilities.shape == (100, 4)
+    np.testing.assert_allclose(result.probabilities.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(result.predictions, result.probabilities.argmax(axis=1))
+    picked = result.probabilities[np.arange(100), y_test]
+    assert result.test_cross_entropy_bits == pytest.approx(-np.mean(np.log2(picked)), rel=1e-6)
+    counts = np.bincount(y[:200], minlength=4) + 0.5
+    np.testing.assert_allclose(result.prior, counts / counts.sum())  # smoothed: no zero class
+    with pytest.raises(ValueError, match="classes = 2"):
+        fit_probe(z[:200], y[:200], z[200:], y_test, classes=2)

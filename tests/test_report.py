@@ -3,8 +3,25 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from synergy_lab.report import accuracy_table, markdown_summary, synergy_table, write_report
-from synergy_lab.results import CURVE_COLUMNS, atomic_write_csv
+from synergy_lab.report import (
+    accuracy_table,
+    compare_runs,
+    ground_truth_table,
+    markdown_summary,
+    method_colour,
+    metric_table,
+    pairwise_table,
+    synergy_table,
+    write_report,
+)
+from synergy_lab.results import (
+    CURVE_COLUMNS,
+    DYNAMICS_COLUMNS,
+    REQUIRED_RESULT_COLUMNS,
+    atomic_write_csv,
+)
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def test_accuracy_table_mean_and_std(results_frame):
@@ -17,13 +34,73 @@ def test_accuracy_table_mean_and_std(results_frame):
     assert table.loc["comm", "train s"] == "15.0"
 
 
-def test_synergy_table_pairs_model_and_ground_truth(results_frame):
-    frame = results_frame(methods=("clip",), seeds=(0,), labels=("S",))
-    frame["pid_synergy"] = [0.25]
-    frame["gt_synergy"] = [1.0]
-    row = synergy_table(frame).iloc[0]
-    assert row["synergy"] == "0.250"
-    assert row["true synergy"] == "1.000"
+def test_synergy_table_uses_the_corrected_soft_pid_and_truth_is_stated_once(results_frame):
+    frame = results_frame(methods=("clip", "comm"), seeds=(0,), labels=("S",))
+    frame["pid_soft_synergy_corrected"] = [0.25, 0.5]
+    frame["gt_synergy"] = [1.0, 1.0]
+    table = synergy_table(frame).set_index("method")
+    assert table.loc["clip", "synergy"] == "0.250"
+    assert "true synergy" not in table.columns
+    truth = ground_truth_table(frame)
+    assert len(truth) == 1 and truth.iloc[0]["synergy"] == "1.000"
+
+
+def test_metric_table_shows_sd_and_t_interval_of_the_mean(results_frame):
+    frame = results_frame(methods=("comm",), seeds=(0, 1, 2), labels=("S",))
+    frame["usable_bits"] = [0.2, 0.4, 0.6]
+    # mean 0.4, sd 0.2, half-width t(0.975, 2) * 0.2 / sqrt(3) = 4.303 * 0.11547 = 0.497
+    assert metric_table(frame, "usable_bits").loc["comm", "S"] == "0.400 ± 0.200 [-0.097, 0.897]"
+
+
+def test_pairwise_table_pairs_by_seed(results_frame):
+    frame = results_frame(methods=("a", "b"), seeds=(0, 1, 2), labels=("S",))
+    # b = a - 0.1 + tiny seed noise: the paired difference is 0.1 +- small, excludes 0
+    frame["probe_accuracy"] = [0.5, 0.9, 0.7, 0.41, 0.79, 0.6]
+    row = pairwise_table(frame, "S").iloc[0]
+    assert (row["A"], row["B"], row["seeds"]) == ("a", "b", 3)
+    assert row["mean diff (A - B)"] == "+0.100"
+    assert row["excludes 0"] == "yes"
+    # unpaired, the spread across seeds (0.5 to 0.9) would swamp the difference
+    frame["probe_accuracy"] = [0.5, 0.9, 0.7, 0.9, 0.5, 0.6]
+    assert pairwise_table(frame, "S").iloc[0]["excludes 0"] == "no"
+    with pytest.raises(ValueError, match="label 'X'"):
+        pairwise_table(frame, "X")
+
+
+def test_palette_is_fixed_per_method():
+    assert method_colour("clip") == method_colour("clip") != method_colour("comm")
+    assert method_colour("some-new-method") == method_colour("some-new-method")
+
+
+def test_summary_states_test_size_seeds_and_heading(results_frame):
+    frame = results_frame(methods=("clip", "comm"), seeds=(0, 1, 2))
+    frame["n_test"] = 1500
+    text = markdown_summary(frame)
+    assert text.startswith("# xor: clip, comm")
+    assert "n = 1500 test samples per cell; 3 seed(s)" in text
+    assert "## Pairwise comparisons" in text and "### S: accuracy" in text
+    assert "reference" in text
+
+
+def test_old_results_folder_still_reports(tmp_path: Path):
+    old = REPO / "reports" / "trifeature-32px" / "results.csv"
+    frame = pd.read_csv(old)
+    assert list(frame.columns) == list(REQUIRED_RESULT_COLUMNS)  # written before issue 11
+    atomic_write_csv(tmp_path / "results.csv", frame)
+    written = write_report(tmp_path)
+    assert {p.name for p in written} == {"summary.md", "accuracy.png", "pid.png"}
+    assert "predates usable bits" in (tmp_path / "summary.md").read_text()
+
+
+def test_compare_merges_run_folders(tmp_path: Path, results_frame):
+    frame = results_frame(methods=("clip", "comm"), seeds=(0, 1, 2))
+    for name, seeds in (("a", (0, 1)), ("b", (2,))):
+        (tmp_path / name).mkdir()
+        atomic_write_csv(tmp_path / name / "results.csv", frame[frame.seed.isin(seeds)])
+    table = compare_runs([tmp_path / "a", tmp_path / "b"], "S")
+    assert table.iloc[0]["seeds"] == 3
+    with pytest.raises(ValueError, match="more than one run folder"):
+        compare_runs([tmp_path / "a", tmp_path / "a"], "S")
 
 
 def test_markdown_lists_methods_in_run_order(results_frame):
@@ -38,8 +115,26 @@ def test_write_report_makes_summary_and_figures(tmp_path: Path, results_frame):
         columns=list(CURVE_COLUMNS),
     )
     atomic_write_csv(tmp_path / "curves.csv", curves)
+    dynamics = pd.DataFrame(
+        [
+            (m, s, e, label, 0.5 + 0.04 * e, 0.1 * e)
+            for m in ("comm", "clip")
+            for s in (0, 1)
+            for e in range(4)
+            for label in ("R", "S")
+        ],
+        columns=list(DYNAMICS_COLUMNS),
+    )
+    atomic_write_csv(tmp_path / "dynamics.csv", dynamics)
     written = write_report(tmp_path)
-    assert {p.name for p in written} == {"summary.md", "accuracy.png", "pid.png", "curves.png"}
+    assert {p.name for p in written} == {
+        "summary.md",
+        "accuracy.png",
+        "usable.png",
+        "pid.png",
+        "curves.png",
+        "dynamics.png",
+    }
     for path in written:
         assert path.stat().st_size > 0
         if path.suffix == ".png":
