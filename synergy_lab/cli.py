@@ -109,6 +109,13 @@ def run(
     image_size: Annotated[
         int | None, typer.Option(help="Image side in pixels (trifeature).")
     ] = None,
+    rung: Annotated[
+        str | None,
+        typer.Option(
+            help="Ladder rung by name (task ladder), e.g. order-m6, parity-k4, dominance-8, "
+            "spread-3, richness-512; [task] ladder_* settings override it."
+        ),
+    ] = None,
     mask_ratio: Annotated[
         float | None, typer.Option(help="InfMasking: fraction of tokens masked per modality.")
     ] = None,
@@ -167,6 +174,12 @@ def run(
         task_name = str(task or run_file.get("task", "xor"))
         get_task(task_name)
         quick_task = {"n_samples": 2000} if quick else {}
+        if rung is not None:
+            from synthetic.ladder import rung_settings
+
+            if task_name != "ladder":
+                raise ValueError(f"--rung applies to --task ladder only; the task is {task_name!r}")
+            quick_task.update(rung_settings(rung))
         quick_train = {"epochs": 2} if quick else {}
         task_config = _build(
             TaskConfig,
