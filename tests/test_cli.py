@@ -158,3 +158,13 @@ def test_config_file_sets_augmentations_and_rejects_unknown_keys(tmp_path: Path)
     result = invoke("run", *TINY, "--config", str(bad), "--out", str(tmp_path / "other"))
     assert result.exit_code == 2
     assert "unknown setting 'crop_scale' in [augment]" in result.output
+
+
+def test_ladder_rung_option_errors_are_one_line(tmp_path: Path) -> None:
+    wrong_task = invoke("run", "--task", "xor", "--rung", "order-m4", "--out", str(tmp_path / "a"))
+    assert wrong_task.exit_code == 2
+    assert "--rung applies to --task ladder only" in wrong_task.output
+    unknown = invoke("run", "--task", "ladder", "--rung", "foo", "--out", str(tmp_path / "b"))
+    assert unknown.exit_code == 2 and "unknown ladder rung 'foo'" in unknown.output
+    assert "Traceback" not in wrong_task.output + unknown.output
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
