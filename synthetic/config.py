@@ -2,7 +2,8 @@
 
 Each task reads the fields it needs and ignores the rest: ``noise`` and ``hidden`` only matter
 for the vector tasks, ``bits_*`` and ``strength_*`` only for ``mix``, ``image_size`` and the
-``trifeature_*`` rates only for ``trifeature``.
+``trifeature_*`` rates only for ``trifeature``, the ``ladder_*`` rung settings only for
+``ladder``.
 """
 
 from __future__ import annotations
