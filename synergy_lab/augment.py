@@ -4,14 +4,18 @@ Torch ops only (no torchvision), run on the batch's device, each modality augmen
 Vectors: additive Gaussian noise and random feature dropout (the tabular augmentations CoMM uses
 for MultiBench, Dufumier et al., ICLR 2025). Images (B, 3, H, W) in [0, 1]: per-sample random
 resized crop with horizontal flip and colour jitter (the SimCLR recipe, Chen et al., ICML 2020,
-without grayscale and blur). Every random draw takes an optional ``torch.Generator`` so that a
-seeded generator makes the views reproducible.
+without grayscale and blur) by default; ``image_preset = "paper"`` selects the set the
+Trifeatures experiments of CoMM (Dufumier et al., ICLR 2025) and InfMasking use: crop 8-100% of
+the area, colour jitter (0.4, 0.4, 0.4, hue 0.1) with p 0.8, grayscale with p 0.2, Gaussian blur
+(sigma in [0.1, 2], kernel ~10% of the side) with p 0.5. All image ops draw per-sample parameters
+and run on the whole batch at once. Every random draw takes an optional ``torch.Generator`` so
+that a seeded generator makes the views reproducible.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +27,16 @@ DATA_KINDS: tuple[str, ...] = ("vector", "image")
 
 # ITU-R BT.601 luma weights, as in torchvision's rgb_to_grayscale.
 _LUMA = (0.299, 0.587, 0.114)
+
+IMAGE_PRESETS: tuple[str, ...] = ("default", "paper")
+# What image_preset = "paper" sets (every other field keeps its value); see AugmentConfig.
+PAPER_IMAGE_SETTINGS: dict[str, float] = {
+    "crop_min_scale": 0.08,
+    "hue": 0.1,
+    "grayscale_prob": 0.2,
+    "blur_prob": 0.5,
+}
+BLUR_SIGMA = (0.1, 2.0)  # Gaussian blur: sigma drawn uniformly in this range, in pixels
 
 
 @dataclass(frozen=True)
@@ -48,15 +62,26 @@ class AugmentConfig:
     brightness: float = 0.4  # images: brightness factor drawn in [1 - b, 1 + b]
     contrast: float = 0.4  # images: contrast factor drawn in [1 - c, 1 + c]
     saturation: float = 0.4  # images: saturation factor drawn in [1 - s, 1 + s]
+    hue: float = 0.0  # images: hue shift drawn in [-h, h] turns (with the jitter), h <= 0.5
+    grayscale_prob: float = 0.0  # images: probability that a sample is turned to grayscale
+    blur_prob: float = 0.0  # images: probability of a Gaussian blur, sigma in [0.1, 2] px
+    image_preset: str = "default"  # images: "default" (above) or "paper" (see below)
 
     def __post_init__(self) -> None:
+        if self.image_preset not in IMAGE_PRESETS:
+            raise ValueError(
+                f"AugmentConfig.image_preset must be one of {', '.join(IMAGE_PRESETS)}; "
+                f"got {self.image_preset!r}"
+            )
+        if self.image_preset == "paper":
+            self._apply_paper_preset()
         if self.noise_std < 0:
             raise ValueError(f"AugmentConfig.noise_std must be >= 0; got {self.noise_std}")
         if not 0 <= self.feature_dropout < 1:
             raise ValueError(
                 f"AugmentConfig.feature_dropout must be in [0, 1); got {self.feature_dropout}"
             )
-        for name in ("flip_prob", "jitter_prob"):
+        for name in ("flip_prob", "jitter_prob", "grayscale_prob", "blur_prob"):
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"AugmentConfig.{name} must be in [0, 1]; got {value}")
@@ -72,6 +97,23 @@ class AugmentConfig:
             value = getattr(self, name)
             if not 0 <= value < 1:
                 raise ValueError(f"AugmentConfig.{name} must be in [0, 1); got {value}")
+        if not 0 <= self.hue <= 0.5:
+            raise ValueError(f"AugmentConfig.hue must be in [0, 0.5]; got {self.hue}")
+
+    def _apply_paper_preset(self) -> None:
+        """Set the paper's image fields; a field set to anything but its default or the
+        paper's value conflicts with the preset and is rejected (so nothing is silently lost)."""
+        defaults = {f.name: f.default for f in fields(self)}
+        for name, value in PAPER_IMAGE_SETTINGS.items():
+            current = getattr(self, name)
+            if current not in (defaults[name], value):
+                raise ValueError(
+                    f"AugmentConfig.image_preset = 'paper' sets {name} = {value}; got "
+                    f"{name} = {current}. To change one op of the paper's set, use "
+                    "image_preset = 'default' and set the fields: "
+                    + ", ".join(f"{k} = {v}" for k, v in PAPER_IMAGE_SETTINGS.items())
+                )
+            object.__setattr__(self, name, value)
 
 
 def _uniform(
@@ -171,6 +213,43 @@ def grayscale(x: Tensor) -> Tensor:
     return (x * weights).sum(dim=1, keepdim=True)
 
 
+def rgb_to_hsv(x: Tensor) -> Tensor:
+    """RGB images (B, 3, H, W) in [0, 1] -> HSV, each channel in [0, 1] (hue in turns)."""
+    r, g, b = x.unbind(dim=1)
+    high, argmax = x.max(dim=1)
+    low = x.min(dim=1).values
+    delta = high - low
+    safe = torch.where(delta > 0, delta, torch.ones_like(delta))
+    hue = torch.where(
+        argmax == 0,
+        ((g - b) / safe) % 6,
+        torch.where(argmax == 1, (b - r) / safe + 2, (r - g) / safe + 4),
+    )
+    hue = torch.where(delta > 0, hue / 6, torch.zeros_like(hue)) % 1.0
+    sat = torch.where(
+        high > 0, delta / torch.where(high > 0, high, torch.ones_like(high)), 0 * high
+    )
+    return torch.stack([hue, sat, high], dim=1)
+
+
+def hsv_to_rgb(x: Tensor) -> Tensor:
+    """HSV images (B, 3, H, W), channels in [0, 1] -> RGB in [0, 1] (inverse of rgb_to_hsv)."""
+    hue, sat, val = x.unbind(dim=1)
+    # f(n) = v - v s max(0, min(k, 4 - k, 1)) with k = (n + 6 h) mod 6, n = 5, 3, 1 for R, G, B
+    out = []
+    for n in (5.0, 3.0, 1.0):
+        k = (n + 6 * hue) % 6
+        out.append(val - val * sat * torch.clamp(torch.minimum(k, 4 - k), 0, 1))
+    return torch.stack(out, dim=1)
+
+
+def hue_shift(x: Tensor, shift: Tensor) -> Tensor:
+    """Rotate the hue of RGB images (B, 3, H, W) in [0, 1] by ``shift`` (B,) turns."""
+    hsv = rgb_to_hsv(x)
+    hue = (hsv[:, 0] + shift.view(-1, 1, 1).to(x.dtype)) % 1.0
+    return hsv_to_rgb(torch.stack([hue, hsv[:, 1], hsv[:, 2]], dim=1)).clamp(0, 1)
+
+
 def colour_jitter(
     x: Tensor,
     brightness: float,
@@ -178,13 +257,16 @@ def colour_jitter(
     saturation: float,
     prob: float = 1.0,
     generator: torch.Generator | None = None,
+    hue: float = 0.0,
 ) -> Tensor:
-    """Random brightness, contrast and saturation of images (B, C, H, W) in [0, 1].
+    """Random brightness, contrast, saturation and hue of images (B, C, H, W) in [0, 1].
 
     Per sample, factors f are drawn uniformly in [1 - strength, 1 + strength] (all 1 for the
     samples left alone, chosen with probability 1 - ``prob``) and applied in that order:
     brightness x * f, contrast mix with the image's mean luminance, saturation mix with the
-    pixel's luminance (torchvision's definitions), clamping to [0, 1] after each.
+    pixel's luminance (torchvision's definitions), clamping to [0, 1] after each; then, when
+    ``hue`` > 0 (RGB only), a hue rotation drawn in [-hue, hue] turns. torchvision applies the
+    four in a random order per call; here the order is fixed.
     """
     b = x.shape[0]
     apply = (_uniform((b,), 0.0, 1.0, x, generator) < prob).to(x.dtype)
@@ -198,19 +280,89 @@ def colour_jitter(
     mean = grayscale(x).mean(dim=(1, 2, 3), keepdim=True)
     x = (mean + fc * (x - mean)).clamp(0, 1)
     gray = grayscale(x)
-    return (gray + fs * (x - gray)).clamp(0, 1)
+    x = (gray + fs * (x - gray)).clamp(0, 1)
+    if hue > 0 and x.shape[1] == 3:
+        shift = apply * _uniform((b,), -hue, hue, x, generator).to(x.dtype)
+        x = hue_shift(x, shift)
+    return x
+
+
+def random_grayscale(x: Tensor, prob: float, generator: torch.Generator | None = None) -> Tensor:
+    """Each image (B, C, H, W) replaced by its luminance in every channel with chance ``prob``."""
+    if prob == 0:
+        return x
+    turn = (_uniform((x.shape[0],), 0.0, 1.0, x, generator) < prob).view(-1, 1, 1, 1)
+    return torch.where(turn, grayscale(x).expand_as(x), x)
+
+
+def blur_kernel_size(side: int) -> int:
+    """Odd kernel side about 10% of the image side, at least 3 (SimCLR: 23 px at 224 px)."""
+    size = max(3, int(round(0.1 * side)))
+    return size if size % 2 else size + 1
+
+
+def gaussian_blur(x: Tensor, sigma: Tensor, kernel_size: int | None = None) -> Tensor:
+    """Blur each image (B, C, H, W) with its own Gaussian of std ``sigma`` (B,) pixels.
+
+    Separable, reflect-padded, one grouped convolution per axis for the whole batch; a sample
+    with sigma 0 is left exactly as it is (its kernel is a unit impulse).
+    """
+    b, c, h, w = x.shape
+    size = kernel_size if kernel_size is not None else blur_kernel_size(min(h, w))
+    half = size // 2
+    offsets = torch.arange(-half, half + 1, device=x.device, dtype=x.dtype)
+    sig = sigma.to(x.dtype).view(b, 1)
+    safe = torch.where(sig > 0, sig, torch.ones_like(sig))
+    kernel = torch.exp(-0.5 * (offsets.view(1, -1) / safe) ** 2)
+    kernel = kernel / kernel.sum(dim=1, keepdim=True)
+    impulse = (offsets == 0).to(x.dtype).expand(b, -1)
+    kernel = torch.where(sig > 0, kernel, impulse)  # (B, size)
+    weights = kernel.repeat_interleave(c, dim=0)  # (B * C, size): one kernel per channel
+    flat = x.reshape(1, b * c, h, w)
+    pad_w, pad_h = min(half, w - 1), min(half, h - 1)
+    if pad_w < half or pad_h < half:
+        raise ValueError(f"images of {h} x {w} px are too small for a {size} px blur kernel")
+    flat = F.conv2d(
+        F.pad(flat, (half, half, 0, 0), mode="reflect"), weights.view(-1, 1, 1, size), groups=b * c
+    )
+    flat = F.conv2d(
+        F.pad(flat, (0, 0, half, half), mode="reflect"), weights.view(-1, 1, size, 1), groups=b * c
+    )
+    return flat.view(b, c, h, w)
+
+
+def random_gaussian_blur(
+    x: Tensor, prob: float, generator: torch.Generator | None = None
+) -> Tensor:
+    """Gaussian blur with chance ``prob`` per image, sigma uniform in BLUR_SIGMA pixels."""
+    if prob == 0:
+        return x
+    n = x.shape[0]
+    apply = _uniform((n,), 0.0, 1.0, x, generator) < prob
+    sigma = _uniform((n,), BLUR_SIGMA[0], BLUR_SIGMA[1], x, generator)
+    return gaussian_blur(x, torch.where(apply, sigma, torch.zeros_like(sigma)))
 
 
 def augment_images(
     x: Tensor, config: AugmentConfig, generator: torch.Generator | None = None
 ) -> Tensor:
-    """Random resized crop + horizontal flip, then colour jitter, on images (B, C, H, W)."""
+    """Random resized crop + horizontal flip, colour jitter (with hue), then random grayscale
+    and Gaussian blur (both off unless set, e.g. by ``image_preset = "paper"``), on images
+    (B, C, H, W) in [0, 1]; the SimCLR order."""
     x = random_resized_crop(
         x, config.crop_min_scale, config.crop_max_aspect, config.flip_prob, generator
     )
-    return colour_jitter(
-        x, config.brightness, config.contrast, config.saturation, config.jitter_prob, generator
+    x = colour_jitter(
+        x,
+        config.brightness,
+        config.contrast,
+        config.saturation,
+        config.jitter_prob,
+        generator,
+        hue=config.hue,
     )
+    x = random_grayscale(x, config.grayscale_prob, generator)
+    return random_gaussian_blur(x, config.blur_prob, generator)
 
 
 # ---------------------------------------------------------------------------- both modalities

@@ -209,6 +209,13 @@ def run(
     image_size: Annotated[
         int | None, typer.Option(help="Image side in pixels (trifeature).")
     ] = None,
+    rung: Annotated[
+        str | None,
+        typer.Option(
+            help="Ladder rung by name (task ladder), e.g. order-m6, parity-k4, dominance-8, "
+            "spread-3, richness-512; [task] ladder_* settings override it."
+        ),
+    ] = None,
     mask_ratio: Annotated[
         float | None, typer.Option(help="InfMasking: fraction of tokens masked per modality.")
     ] = None,
@@ -291,6 +298,12 @@ def run(
             )
         quick_task = {"n_samples": QUICK_SAMPLES} if quick else {}
         quick_train = {"epochs": QUICK_EPOCHS, "batch_size": QUICK_BATCH} if quick else {}
+        if rung is not None:
+            from synthetic.ladder import rung_settings
+
+            if task_name != "ladder":
+                raise ValueError(f"--rung applies to --task ladder only; the task is {task_name!r}")
+            quick_task.update(rung_settings(rung))
         task_config = _build(
             TaskConfig,
             "task",

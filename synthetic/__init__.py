@@ -1,8 +1,9 @@
 """Bimodal datasets whose redundant, unique and synergistic parts are known by construction.
 
 Tasks (``TASKS``, ``get_task``, ``make_dataset``): ``xor``, ``and``, ``or`` (gates of one bit
-per modality beside shared and private bits), ``mix`` (a tunable blend of all four PID atoms)
-and ``trifeature`` (bimodal Trifeatures image pairs). Every label comes with its exact
+per modality beside shared and private bits), ``mix`` (a tunable blend of all four PID atoms),
+``ladder`` (synergy that gets harder rung by rung: order, dominance, spread, richness) and
+``trifeature`` (bimodal Trifeatures image pairs). Every label comes with its exact
 ground-truth table p(code1, code2, label). numpy only: importing this package never imports
 torch.
 """

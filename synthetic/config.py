@@ -2,7 +2,8 @@
 
 Each task reads the fields it needs and ignores the rest: ``noise`` and ``hidden`` only matter
 for the vector tasks, ``bits_*`` and ``strength_*`` only for ``mix``, ``image_size`` and the
-``trifeature_*`` rates only for ``trifeature``.
+``trifeature_*`` rates only for ``trifeature``, the ``ladder_*`` rung settings only for
+``ladder``.
 """
 
 from __future__ import annotations
@@ -12,6 +13,13 @@ from dataclasses import dataclass
 
 MAX_MIX_CODE_BITS = 6  # mix: latent bits per modality, so tables stay <= 64 x 64 x classes
 MIN_SAMPLES = 20  # fewer leave val / test splits of one or two samples (no classes to probe)
+MAX_LADDER_MODULUS = 16  # ladder: S = (s1 + s2) mod m, m in [2, 16]
+MAX_LADDER_PARITY_BITS = 8  # ladder: S = parity of k bits split between the modalities, k <= 8
+MAX_LADDER_BITS_R = 8  # ladder: shared bits (dominance up to 8 : 1 against a 1-bit S)
+MAX_LADDER_BITS_U = 3  # ladder: private labelled bits per modality
+MAX_LADDER_NUISANCE_BITS = 9  # ladder: private unlabelled bits per modality (richness)
+MAX_LADDER_SYNERGY_LABELS = 3  # ladder: S, S2, S3
+MAX_LADDER_BLOCK_BITS = 16  # ladder: latent bits one random network of a modality may see
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,14 @@ class TaskConfig:
     strength_s: float = 1.0  # mix: ... on S
     trifeature_train_synergy_rate: float = 0.9  # P((texture1, colour2) in the bijection), train
     trifeature_eval_synergy_rate: float = 0.5  # the same for val / test (and latent_joint)
+    ladder_modulus: int = 2  # ladder (order): S = (s1 + s2) mod m, m in [2, 16]
+    ladder_parity_bits: int = 0  # ladder (order): k >= 2 makes S the parity of k bits instead
+    ladder_bits_r: int = 1  # ladder (dominance): shared bits r, 1..8
+    ladder_bits_u: int = 1  # ladder: private labelled bits u1, u2 per modality, 1..3
+    ladder_nuisance_bits: int = 0  # ladder (richness): private unlabelled bits per modality, 0..9
+    ladder_synergy_labels: int = 1  # ladder (richness): independent synergistic labels, 1..3
+    ladder_blocks: int = 1  # ladder (spread): feature blocks per modality, each its own network
+    # (the ladder's exact tables, axes and PIDs are described in synthetic/ladder.py)
 
     def __post_init__(self) -> None:
         for name in ("n_samples", "dim", "hidden", "bits_r", "bits_u", "bits_s"):
@@ -93,4 +109,37 @@ class TaskConfig:
             raise ValueError(
                 "TaskConfig.trifeature_eval_synergy_rate must be in (0, 1) so that both classes "
                 f"occur; got {self.trifeature_eval_synergy_rate}"
+            )
+        self._check_ladder()
+
+    def _check_ladder(self) -> None:
+        """The ladder's rung parameters: each in its range, and the rung's blocks realisable."""
+        ranges = {
+            "ladder_modulus": (2, MAX_LADDER_MODULUS),
+            "ladder_bits_r": (1, MAX_LADDER_BITS_R),
+            "ladder_bits_u": (1, MAX_LADDER_BITS_U),
+            "ladder_nuisance_bits": (0, MAX_LADDER_NUISANCE_BITS),
+            "ladder_synergy_labels": (1, MAX_LADDER_SYNERGY_LABELS),
+            "ladder_blocks": (1, self.dim),
+        }
+        for name, (low, high) in ranges.items():
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                raise ValueError(
+                    f"TaskConfig.{name} must be an integer in [{low}, {high}]; got {value!r}"
+                )
+        k = self.ladder_parity_bits
+        if (
+            isinstance(k, bool)
+            or not isinstance(k, int)
+            or not (k == 0 or 2 <= k <= MAX_LADDER_PARITY_BITS)
+        ):
+            raise ValueError(
+                "TaskConfig.ladder_parity_bits must be 0 (off) or an integer in "
+                f"[2, {MAX_LADDER_PARITY_BITS}]; got {k!r}"
+            )
+        if k and self.ladder_modulus != 2:
+            raise ValueError(
+                "TaskConfig.ladder_parity_bits and ladder_modulus are two kinds of S: set one; "
+                f"got ladder_parity_bits={k} with ladder_modulus={self.ladder_modulus}"
             )

@@ -5,13 +5,13 @@ from __future__ import annotations
 from synthetic.base import Task
 from synthetic.config import TaskConfig
 from synthetic.dataset import MultimodalDataset
+from synthetic.ladder import LADDER
 from synthetic.mix import MIX
 from synthetic.trifeature import TRIFEATURE
 from synthetic.vector import AND, OR, XOR
 
-TASKS: dict[str, Task] = {
-    task.name: task for task in sorted((AND, MIX, OR, TRIFEATURE, XOR), key=lambda t: t.name)
-}
+_ALL = (AND, LADDER, MIX, OR, TRIFEATURE, XOR)
+TASKS: dict[str, Task] = {task.name: task for task in sorted(_ALL, key=lambda t: t.name)}
 
 
 def get_task(name: str) -> Task:

@@ -174,3 +174,13 @@ def test_compare_prints_the_paired_differences_of_one_label(tmp_path: Path, resu
     assert bad.exit_code == 2 and "label 'nope'" in bad.output
     bad = invoke("compare", str(tmp_path / "a"), "--label", "S", "--metric", "speed")
     assert bad.exit_code == 2 and "unknown metric" in bad.output
+
+
+def test_ladder_rung_option_errors_are_one_line(tmp_path: Path) -> None:
+    wrong_task = invoke("run", "--task", "xor", "--rung", "order-m4", "--out", str(tmp_path / "a"))
+    assert wrong_task.exit_code == 2
+    assert "--rung applies to --task ladder only" in wrong_task.output
+    unknown = invoke("run", "--task", "ladder", "--rung", "foo", "--out", str(tmp_path / "b"))
+    assert unknown.exit_code == 2 and "unknown ladder rung 'foo'" in unknown.output
+    assert "Traceback" not in wrong_task.output + unknown.output
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

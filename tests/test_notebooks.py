@@ -28,6 +28,7 @@ NOTEBOOKS = (
     "02_trifeature.ipynb",
     "03_pid_estimators.ipynb",
     "04_masking_ablation.ipynb",
+    "05_synergy_ladder.ipynb",
 )
 CELL_TIMEOUT_S = 600  # a hang guard only; quick mode takes seconds per cell
 

@@ -13,10 +13,12 @@ SMALL = TaskConfig(n_samples=240, image_size=16)
 
 
 def test_registry_names_and_unknown_task_message() -> None:
-    assert sorted(TASKS) == ["and", "mix", "or", "trifeature", "xor"]
+    assert sorted(TASKS) == ["and", "ladder", "mix", "or", "trifeature", "xor"]
     with pytest.raises(ValueError) as info:
         get_task("foo")
-    assert str(info.value) == "unknown task 'foo'; valid tasks: and, mix, or, trifeature, xor"
+    assert (
+        str(info.value) == "unknown task 'foo'; valid tasks: and, ladder, mix, or, trifeature, xor"
+    )
     with pytest.raises(ValueError, match="valid tasks"):
         make_dataset("XOR")
 
