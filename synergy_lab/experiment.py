@@ -1,9 +1,9 @@
 """Train methods on a task over seeds, evaluate each, and keep a resumable run folder.
 
 One *cell* is one (method, seed): train, take frozen representations, fit one probe per label, and
-compute the model-level PID of the probe's test predictions. Finished cells are appended to
-``results.csv`` (atomically) as soon as they end, so rerunning the same command in the same folder
-skips them and an interruption loses at most the cell in progress.
+compute the model-level PID of the probe's test predictions. Each finished cell is written as its
+own file (``synergy_lab.runs``) and ``results.csv`` is merged from them, so rerunning the same
+command in the same folder skips them and an interruption loses at most the cells in progress.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import platform
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +21,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-import synthetic
 from synergy_lab.augment import AugmentConfig
 from synergy_lab.methods import METHODS, MethodConfig
 from synergy_lab.models import ModelConfig
@@ -31,12 +29,9 @@ from synergy_lab.probes import ProbeConfig, fit_probe
 from synergy_lab.results import (
     CURVE_COLUMNS,
     RESULT_COLUMNS,
-    atomic_write_csv,
-    atomic_write_json,
-    read_curves,
     read_results,
 )
-from synergy_lab.train import TrainConfig, TrainedModel, resolve_device, train
+from synergy_lab.train import TrainConfig, TrainedModel
 from synthetic import MultimodalDataset, TaskConfig
 
 BASELINES: tuple[str, ...] = ("random", "supervised")
@@ -133,23 +128,23 @@ def model_pid(
     return cluster_pid(flat1, flat2, predictions, config)
 
 
-def evaluate(
-    trained: TrainedModel,
+def evaluate_representations(
+    z_fit: np.ndarray,
+    z_test: np.ndarray,
     dataset: MultimodalDataset,
     probe: ProbeConfig | None = None,
     *,
     seed: int = 0,
     pid_clusters: int = 10,
+    device: str | torch.device = "cpu",
 ) -> pd.DataFrame:
-    """Probe every label of ``dataset`` on ``trained``'s frozen representation; one row per label.
+    """Probe every label of ``dataset`` on frozen representations; one row per label.
 
-    Probes are fitted on ``dataset.probe_split`` (train, or the unbiased val split of tasks with a
-    biased train split) and scored on test. Columns: label, probe_accuracy, pid_* (model-level
-    PID, bits) and gt_* (ground truth, bits; NaN without known latents).
+    ``z_fit`` (n_fit, D) are the representations of ``dataset.probe_split``, ``z_test``
+    (n_test, D) those of the test split. Columns: label, probe_accuracy, pid_* (model-level PID,
+    bits) and gt_* (ground truth, bits; NaN without known latents).
     """
     fit_split = dataset.split(dataset.probe_split)
-    z_fit = trained.represent(fit_split.x1, fit_split.x2)
-    z_test = trained.represent(dataset.test.x1, dataset.test.x2)
     rows = []
     for label in dataset.label_names:
         result = fit_probe(
@@ -159,7 +154,7 @@ def evaluate(
             dataset.test.labels[label],
             probe,
             seed=seed,
-            device=trained.device,
+            device=device,
         )
         pid = model_pid(dataset, label, result.predictions, pid_clusters, seed)
         rows.append(
@@ -171,6 +166,33 @@ def evaluate(
             }
         )
     return pd.DataFrame(rows)
+
+
+def evaluate(
+    trained: TrainedModel,
+    dataset: MultimodalDataset,
+    probe: ProbeConfig | None = None,
+    *,
+    seed: int = 0,
+    pid_clusters: int = 10,
+) -> pd.DataFrame:
+    """Probe every label of ``dataset`` on ``trained``'s frozen representation; one row per label.
+
+    Probes are fitted on ``dataset.probe_split`` (train, or the unbiased val split of tasks with a
+    biased train split) and scored on test; see :func:`evaluate_representations` for the columns.
+    """
+    fit_split = dataset.split(dataset.probe_split)
+    z_fit = trained.represent(fit_split.x1, fit_split.x2)
+    z_test = trained.represent(dataset.test.x1, dataset.test.x2)
+    return evaluate_representations(
+        z_fit,
+        z_test,
+        dataset,
+        probe,
+        seed=seed,
+        pid_clusters=pid_clusters,
+        device=trained.device,
+    )
 
 
 def _method_config(config: RunConfig, dataset: MultimodalDataset) -> MethodConfig:
@@ -256,61 +278,13 @@ def run_experiment(
     ``synthetic.from_arrays``); it is then the same for every seed, only training varies, and
     the ``task`` column holds the dataset's name.
     ``on_cell`` receives a one-line status after each finished cell.
+    Each cell is one file in ``out_dir/cells`` (see :mod:`synergy_lab.runs`, which this calls
+    for the serial, in-process case); ``results.csv`` is merged from them.
     """
-    out_dir = Path(out_dir)
-    device = resolve_device(config.train.device)
-    if dataset is None:
-        synthetic.get_task(config.task)  # fail fast on an unknown task
-    task = config.task if dataset is None else dataset.name
-    done = _check_run_folder(out_dir, task)
-    curves_path = out_dir / "curves.csv"
-    curves = (
-        read_curves(curves_path)
-        if curves_path.exists()
-        else pd.DataFrame(columns=list(CURVE_COLUMNS))
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if not (out_dir / "config.json").exists():
-        atomic_write_json(out_dir / "config.json", config_record(config, device))
-    report = on_cell or (lambda line: None)
+    from synergy_lab.runs import run_cells  # runs/ sits above this module; imported lazily
 
-    for seed in config.seeds:
-        data = dataset or synthetic.make_dataset(config.task, config.task_config, seed=seed)
-        cells_done = finished_cells(done, data.label_names)
-        for method in config.all_methods:
-            if (method, seed) in cells_done:
-                report(f"{method:>12} seed {seed}: already in {out_dir / 'results.csv'}, skipped")
-                continue
-            start = time.perf_counter()
-            trained = train(
-                method,
-                data,
-                train_config=dataclasses.replace(config.train, seed=seed),
-                model_config=config.model,
-                method_config=_method_config(config, data),
-                augment_config=config.augment,
-            )
-            rows = evaluate(
-                trained, data, config.probe, seed=seed, pid_clusters=config.pid_clusters
-            )
-            rows.insert(0, "task", task)
-            rows.insert(1, "method", method)
-            rows.insert(2, "seed", seed)
-            rows["train_seconds"] = trained.train_seconds
-            done = done[~((done.method == method) & (done.seed == seed))]
-            done = pd.concat([done, rows[list(RESULT_COLUMNS)]], ignore_index=True)
-            atomic_write_csv(out_dir / "results.csv", done)
-            cell_curves = _curve_rows(trained, method, seed)
-            if not cell_curves.empty:
-                curves = curves[~((curves.method == method) & (curves.seed == seed))]
-                curves = pd.concat([curves, cell_curves], ignore_index=True)
-                atomic_write_csv(curves_path, curves)
-            accuracy = ", ".join(f"{r.label} {r.probe_accuracy:.3f}" for r in rows.itertuples())
-            report(
-                f"{method:>12} seed {seed}: {accuracy}  "
-                f"({trained.train_seconds:.1f} s train, {time.perf_counter() - start:.1f} s total)"
-            )
-    return done.reset_index(drop=True).infer_objects()  # numeric columns, not object
+    outcome = run_cells(config, Path(out_dir), dataset=dataset, on_cell=on_cell)
+    return outcome.results.infer_objects()  # numeric columns, not object
 
 
 def _curve_rows(trained: TrainedModel, method: str, seed: int) -> pd.DataFrame:
