@@ -132,7 +132,8 @@ def read_results(path: Path) -> pd.DataFrame:
     if not path.is_file():
         raise ResultsFileError(f"no results file at {path}")
     frame = _read_table(path, RESULT_COLUMNS)
-    duplicated = frame.duplicated(["task", "method", "seed", "label"])
+    grid = [c for c in frame.columns if "." in str(c)]  # a sweep's grid keys (section.field)
+    duplicated = frame.duplicated(["task", "method", "seed", "label", *grid])
     if duplicated.any():
         first = frame[duplicated].iloc[0]
         raise ResultsFileError(

@@ -106,11 +106,11 @@ class CellSpec:
         return settings_hash(self.settings)
 
     def paths(self, out_dir: Path) -> dict[str, Path]:
-        base = Path(out_dir) / CELLS_DIR / self.key
+        folder = Path(out_dir) / CELLS_DIR  # not with_suffix: keys hold dots (lr=0.001)
         return {
-            "cell": base.with_suffix(".json"),
-            "weights": base.with_suffix(".pt"),
-            "representations": base.with_suffix(".npz"),
+            "cell": folder / f"{self.key}.json",
+            "weights": folder / f"{self.key}.pt",
+            "representations": folder / f"{self.key}.npz",
         }
 
     def make_dataset(self) -> MultimodalDataset:
