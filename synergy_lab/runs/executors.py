@@ -133,7 +133,9 @@ def _cell_task_class() -> type:
     """A submitit Checkpointable that runs one cell; preempted or timed-out tasks requeue."""
     submitit = _submitit()
 
-    class CellTask(submitit.helpers.Checkpointable):  # type: ignore[misc,name-defined]
+    base: type = submitit.helpers.Checkpointable
+
+    class CellTask(base):
         """Run one cell; on preemption/timeout submitit resubmits it (``checkpoint``)."""
 
         def __init__(self, out_dir: str, threads: int) -> None:

@@ -138,7 +138,7 @@ def plan_cells(
     fingerprint: str | None,
 ) -> list[CellSpec]:
     """Every grid point x seed x method, in the order a serial run takes them."""
-    specs = []
+    specs: list[CellSpec] = []
     for point, config in points:
         task = config.task if dataset is None else dataset.name
         for seed in config.seeds:
