@@ -163,7 +163,7 @@ def submit_slurm(
     """
     submitit = _submitit()
     out_dir = Path(out_dir)
-    executor = submitit.AutoExecutor(folder=out_dir / "slurm" / "%j", cluster=slurm.cluster)
+    executor = submitit.AutoExecutor(folder=out_dir / "slurm", cluster=slurm.cluster)
     parameters: dict[str, Any] = {
         "timeout_min": slurm.time_min,
         "cpus_per_task": slurm.cpus,
