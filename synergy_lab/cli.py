@@ -180,6 +180,53 @@ def _check_writable_folder(folder: Path, what: str) -> None:
         raise ValueError(f"cannot write to {what} {folder} ({reason})") from None
 
 
+_JOBS_HELP = "Cells run in N processes at once (one torch thread each; N x threads <= cores)."
+_NEW_FOLDER_HELP = (
+    "If --out was made with other settings, write to a new folder <out>-2, -3, ... instead "
+    "of stopping."
+)
+_EXECUTOR_HELP = (
+    "local (this machine) or slurm (one array job, one task per cell, through submitit; "
+    'pip install "synergy-lab[slurm]").'
+)
+
+
+def _slurm_config(executor: str, section: dict[str, Any], overrides: dict[str, Any]) -> Any:
+    """The SLURM settings ([slurm] plus --slurm-* options), or None for the local executor."""
+    from synergy_lab.runs import SlurmConfig
+
+    if executor not in ("local", "slurm"):
+        raise ValueError(f"--executor must be local or slurm; got {executor!r}")
+    if executor == "local":
+        return None
+    return _build(SlurmConfig, "slurm", section, overrides)
+
+
+def _run_cells(
+    run_config: Any,
+    out_dir: Path,
+    grid: dict[str, Any],
+    jobs: int,
+    slurm: Any,
+    new_folder: bool,
+    dataset: Any = None,
+) -> Any:
+    """Run the cells through ``synergy_lab.runs``; None while SLURM tasks are still pending."""
+    from synergy_lab.runs import run_cells
+
+    outcome = run_cells(
+        run_config, out_dir, grid=grid, dataset=dataset, on_cell=typer.echo, jobs=jobs,
+        slurm=slurm, new_folder=new_folder,
+    )  # fmt: skip
+    if outcome.out_dir != out_dir:
+        typer.echo(f"run folder: {outcome.out_dir} (new: {out_dir} holds other settings)")
+    if outcome.pending:
+        return None
+    frame = outcome.results.infer_objects()
+    frame.attrs["out_dir"] = str(outcome.out_dir)
+    return frame
+
+
 @app.command()
 def run(
     task: Annotated[
@@ -269,10 +316,19 @@ def run(
             "(dynamics.csv, dynamics.png); 0 = never.",
         ),
     ] = 0,
+    jobs: Annotated[int, typer.Option(min=1, help=_JOBS_HELP)] = 1,
+    new_folder: Annotated[bool, typer.Option(help=_NEW_FOLDER_HELP)] = False,
+    executor: Annotated[str, typer.Option(help=_EXECUTOR_HELP)] = "local",
+    slurm_partition: Annotated[str | None, typer.Option(help="SLURM partition.")] = None,
+    slurm_time: Annotated[int | None, typer.Option(help="SLURM minutes per cell.")] = None,
+    slurm_gpus: Annotated[int | None, typer.Option(help="SLURM GPUs per cell.")] = None,
+    slurm_cpus: Annotated[int | None, typer.Option(help="SLURM CPUs per cell.")] = None,
+    slurm_mem: Annotated[float | None, typer.Option(help="SLURM memory per cell, GB.")] = None,
+    wait: Annotated[bool, typer.Option(help="slurm: wait for the array to end.")] = False,
 ) -> None:
     """Train methods on a task over seeds, probe every label, write results, summary and plots."""
     from synergy_lab.augment import AugmentConfig
-    from synergy_lab.experiment import RunConfig, run_experiment
+    from synergy_lab.experiment import RunConfig
     from synergy_lab.methods import MethodConfig
     from synergy_lab.models import ModelConfig
     from synergy_lab.probes import ProbeConfig
@@ -282,7 +338,9 @@ def run(
 
     with _clear_errors():
         file = _read_toml(config) if config else {}
-        sections = {"run", "task", "model", "method", "train", "augment", "probe"}
+        sections = {"run", "task", "model", "method", "train", "augment", "probe", "slurm"}
+        if "grid" in file:
+            raise ValueError(f"{config} has a [grid] table: run it with `synergy-lab sweep`")
         unknown_sections = sorted(set(file) - sections)
         if unknown_sections:
             raise ValueError(f"unknown section [{unknown_sections[0]}] in {config}")
@@ -359,14 +417,23 @@ def run(
         out_dir = out or Path("reports") / f"{task_name}-{datetime.now():%Y%m%d-%H%M%S}"
         _check_writable_folder(out_dir, "the run folder")
         typer.echo(f"run folder: {out_dir}")
+        slurm = _slurm_config(
+            executor,
+            file.get("slurm", {}),
+            dict(partition=slurm_partition, time_min=slurm_time, gpus=slurm_gpus,
+                 cpus=slurm_cpus, mem_gb=slurm_mem, wait=wait or None),
+        )  # fmt: skip
         try:
-            frame = run_experiment(run_config, out_dir, dataset=user_data, on_cell=typer.echo)
+            frame = _run_cells(run_config, out_dir, {}, jobs, slurm, new_folder, dataset=user_data)
         except KeyboardInterrupt:
             _fail(
                 f"interrupted; finished cells are in {out_dir}; rerun with --out {out_dir} "
                 "to finish",
                 code=130,
             )
+        if frame is None:  # submitted to SLURM; `status` collects the cells
+            return
+        out_dir = Path(frame.attrs.get("out_dir", out_dir))
         write_report(out_dir)
         typer.echo("")
         typer.echo(markdown_summary(frame, f"{task_name}: {', '.join(run_config.all_methods)}"))
@@ -399,13 +466,14 @@ def report(
     run_dir: Annotated[Path, typer.Argument(help="A run folder holding results.csv.")],
 ) -> None:
     """Redraw summary.md and the figures of a run folder from its results.csv."""
-    from synergy_lab.report import write_report
+    from synergy_lab.report import write_grid_figures, write_report
 
     with _clear_errors():
         if not (run_dir / "results.csv").is_file():
             raise ValueError(f"no results file at {run_dir / 'results.csv'}")
         _check_writable_folder(run_dir, "the run folder")
         written = write_report(run_dir)
+        written += write_grid_figures(run_dir)
     typer.echo("wrote " + ", ".join(str(p) for p in written))
 
 
@@ -599,6 +667,140 @@ def analyze(
     typer.echo(
         f"\nbits; [95% bootstrap interval], {bootstrap} resamples; wrote {out_dir}/pid.csv, pid.png"
     )
+
+
+def _config_from_file(file: dict[str, Any], path: Path) -> Any:
+    """A RunConfig from TOML sections alone ([run], [task], ... as for `run --config`)."""
+    from synergy_lab.augment import AugmentConfig
+    from synergy_lab.experiment import RunConfig
+    from synergy_lab.methods import MethodConfig
+    from synergy_lab.models import ModelConfig
+    from synergy_lab.probes import ProbeConfig
+    from synergy_lab.train import TrainConfig
+    from synthetic import TaskConfig
+
+    sections = {"run", "task", "model", "method", "train", "augment", "probe", "slurm", "grid"}
+    unknown_sections = sorted(set(file) - sections)
+    if unknown_sections:
+        raise ValueError(f"unknown section [{unknown_sections[0]}] in {path}")
+    run_file = file.get("run", {})
+    valid_run = {"task", "methods", "seeds", "baselines", "pid_clusters"}
+    unknown_run = sorted(set(run_file) - valid_run)
+    if unknown_run:
+        raise ValueError(
+            f"unknown setting {unknown_run[0]!r} in [run]; valid: {', '.join(sorted(valid_run))}"
+        )
+    seeds = run_file.get("seeds", 3)
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise ValueError(f"[run] seeds must be a number of seeds >= 1; got {seeds!r}")
+    return _build(
+        RunConfig,
+        "run",
+        {
+            **{k: v for k, v in run_file.items() if k != "seeds"},
+            "seeds": tuple(range(seeds)),
+            "task_config": _build(TaskConfig, "task", file.get("task", {}), {}),
+            "model": _build(ModelConfig, "model", file.get("model", {}), {}),
+            "method": _build(MethodConfig, "method", file.get("method", {}), {}),
+            "train": _build(TrainConfig, "train", file.get("train", {}), {"progress": False}),
+            "augment": _build(AugmentConfig, "augment", file.get("augment", {}), {}),
+            "probe": _build(ProbeConfig, "probe", file.get("probe", {}), {}),
+        },
+        {},
+    )
+
+
+@app.command()
+def sweep(
+    file: Annotated[Path, typer.Argument(help="TOML file: run sections plus a [grid] table.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Run folder (default reports/<file stem>-<timestamp>); reruns resume."),
+    ] = None,
+    jobs: Annotated[int, typer.Option(min=1, help=_JOBS_HELP)] = 1,
+    new_folder: Annotated[bool, typer.Option(help=_NEW_FOLDER_HELP)] = False,
+    executor: Annotated[str, typer.Option(help=_EXECUTOR_HELP)] = "local",
+    wait: Annotated[bool, typer.Option(help="slurm: wait for the array to end.")] = False,
+) -> None:
+    """Run every grid point x method x seed of FILE's [grid] table as one resumable run.
+
+    [grid] maps "section.field" to a list, e.g. "method.mask_ratio" = [0.3, 0.5, 0.7] or
+    "task.noise" = [0.25, 0.5]; results carry one column per grid key, and the report draws
+    each metric against each key. Every point is checked before anything trains.
+    """
+    from synergy_lab.report import markdown_summary, write_grid_figures, write_report
+    from synergy_lab.runs import expand_grid
+
+    with _clear_errors():
+        document = _read_toml(file)
+        grid = document.get("grid")
+        if not isinstance(grid, dict) or not grid:
+            raise ValueError(f"{file} has no [grid] table of lists; use `synergy-lab run`")
+        run_config = _config_from_file(document, file)
+        expand_grid(run_config, grid)  # every point checked before anything is written
+        slurm = _slurm_config(executor, document.get("slurm", {}), {"wait": wait or None})
+        out_dir = out or Path("reports") / f"{file.stem}-{datetime.now():%Y%m%d-%H%M%S}"
+        typer.echo(f"run folder: {out_dir}")
+        try:
+            frame = _run_cells(run_config, out_dir, grid, jobs, slurm, new_folder)
+        except KeyboardInterrupt:
+            _fail(f"interrupted; finished cells are in {out_dir}; rerun to finish", code=130)
+        if frame is None:
+            return
+        out_dir = Path(frame.attrs["out_dir"])
+        written = write_report(out_dir) + write_grid_figures(out_dir)
+        typer.echo("")
+        typer.echo(markdown_summary(frame, f"{file.stem}: grid over {', '.join(grid)}"))
+        typer.echo("\nwrote " + ", ".join(str(p) for p in written))
+
+
+@app.command()
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder with cells/ (saved artefacts).")],
+    probe: Annotated[str, typer.Option(help="Probe kind: linear or mlp.")] = "linear",
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write (default RUN_DIR/eval-<probe>).")
+    ] = None,
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
+) -> None:
+    """Re-probe every finished cell's saved representations, without retraining."""
+    from synergy_lab.probes import ProbeConfig
+    from synergy_lab.report import markdown_summary, write_report
+    from synergy_lab.runs import reevaluate
+
+    with _clear_errors():
+        target = out or run_dir / f"eval-{probe}"
+        frame = reevaluate(
+            run_dir, ProbeConfig(kind=probe), out_dir=target, device=device, on_cell=typer.echo
+        )
+        write_report(target)
+    typer.echo("")
+    typer.echo(markdown_summary(frame, f"{run_dir.name}, {probe} probe on saved representations"))
+    typer.echo(f"\nwrote {target}/results.csv, summary.md and figures")
+
+
+@app.command()
+def status(
+    run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
+) -> None:
+    """Cells finished, pending and corrupt in a run folder; merges the finished ones."""
+    from synergy_lab.report import write_grid_figures, write_report
+    from synergy_lab.runs import folder_status
+
+    with _clear_errors():
+        state = folder_status(run_dir)
+        for line in state["corrupt"]:
+            typer.echo(f"corrupt: {line} (rerun to retrain it)")
+        jobs = f" (array job {state['job_ids'][0].split('_')[0]})" if state["job_ids"] else ""
+        typer.echo(
+            f"{len(state['done'])} cells finished, {len(state['pending'])} pending{jobs}, "
+            f"{len(state['corrupt'])} corrupt; results.csv has {state['rows']} rows"
+        )
+        for key in state["pending"]:
+            typer.echo(f"pending: {key}")
+        if state["rows"]:
+            write_report(run_dir)
+            write_grid_figures(run_dir)
 
 
 def main() -> None:  # pragma: no cover

@@ -3,18 +3,15 @@
 One *cell* is one (method, seed): train, take frozen representations, fit one probe per label, and
 measure it (accuracy, balanced accuracy, usable bits with bootstrap intervals; the model-level PID
 of the hard and of the soft predictions, the latter null-corrected). The supervised reference is
-trained on the dataset's ``probe_split`` (the unbiased split the probes read). Finished cells
-are appended to ``results.csv`` (atomically) as soon as they end, so rerunning the same command
-in the same folder skips them and an interruption loses at most the cell in progress.
+trained on the dataset's ``probe_split`` (the unbiased split the probes read). Running cells into a
+resumable run folder is :mod:`synergy_lab.runs` (``run_experiment``), which builds on this module.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import platform
 import subprocess
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +22,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-import synthetic
 from synergy_lab.augment import AugmentConfig
 from synergy_lab.measure import (
     balanced_accuracy,
@@ -40,16 +36,10 @@ from synergy_lab.models import ModelConfig
 from synergy_lab.pid import PID, ClusterConfig, broja_pid, cluster_pid, joint_table
 from synergy_lab.probes import ProbeConfig, fit_probe
 from synergy_lab.results import (
-    CURVE_COLUMNS,
-    DYNAMICS_COLUMNS,
     RESULT_COLUMNS,
-    atomic_write_csv,
-    atomic_write_json,
-    read_curves,
-    read_dynamics,
     read_results,
 )
-from synergy_lab.train import TrainConfig, TrainedModel, resolve_device, train
+from synergy_lab.train import TrainConfig, TrainedModel
 from synthetic import MultimodalDataset, TaskConfig
 
 BASELINES: tuple[str, ...] = ("random", "supervised")
@@ -402,16 +392,14 @@ def remove_stale_temporaries(out_dir: Path) -> list[Path]:
     return removed
 
 
-def _fit_budget(
-    config: RunConfig,
-    data: MultimodalDataset,
-    out_dir: Path,
-    said: set[str],
-    report: Callable[[str], None],
+def fit_budget(
+    config: RunConfig, n_train: int, said: set[str], report: Callable[[str], None]
 ) -> RunConfig:
-    """Cap the batch size to the training split (recorded in config.json) and warn when a run
-    has fewer optimiser steps than the methods need (``MIN_USEFUL_STEPS``); each said once."""
-    n_train = len(data.train)
+    """Cap the batch size to the training split and warn when a run has fewer optimiser steps
+    than the methods need (``MIN_USEFUL_STEPS``); each note said once (``said``).
+
+    The capped config is what the run folder records in ``config.json``.
+    """
     if config.train.batch_size > n_train >= 2:
         note = (
             f"batch size {config.train.batch_size} is larger than the {n_train} training "
@@ -423,11 +411,6 @@ def _fit_budget(
         config = dataclasses.replace(
             config, train=dataclasses.replace(config.train, batch_size=n_train)
         )
-        path = out_dir / "config.json"
-        record = json.loads(path.read_text(encoding="utf-8"))
-        if record["config"]["train"]["batch_size"] != n_train:
-            record["config"]["train"]["batch_size"] = n_train
-            atomic_write_json(path, record)
     batches = n_train // max(1, min(config.train.batch_size, n_train))
     steps = config.train.epochs * batches
     trains = any(METHODS[m].trainable for m in config.all_methods)
@@ -464,131 +447,3 @@ def finished_cells(done: pd.DataFrame, labels: tuple[str, ...]) -> set[tuple[str
         if set(labels) <= set(group["label"]):
             cells.add((str(method), int(str(seed))))
     return cells
-
-
-def run_experiment(
-    config: RunConfig,
-    out_dir: Path,
-    *,
-    dataset: MultimodalDataset | None = None,
-    on_cell: Callable[[str], None] | None = None,
-) -> pd.DataFrame:
-    """Train and evaluate every (method, seed) cell not yet in ``out_dir``; return all rows.
-
-    ``dataset`` replaces the task's generator (e.g. user arrays wrapped with
-    ``synthetic.from_arrays``); it is then the same for every seed, only training varies, and
-    the ``task`` column holds the dataset's name.
-    ``on_cell`` receives a one-line status after each finished cell.
-    """
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise RunFolderError(f"run folder {out_dir} is a file, not a folder")
-    device = resolve_device(config.train.device)
-    if dataset is None:
-        synthetic.get_task(config.task)  # fail fast on an unknown task
-    task = config.task if dataset is None else dataset.name
-    done = _check_run_folder(out_dir, task)
-    curves_path = out_dir / "curves.csv"
-    curves = (
-        read_curves(curves_path)
-        if curves_path.exists()
-        else pd.DataFrame(columns=list(CURVE_COLUMNS))
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(out_dir)
-    report = on_cell or (lambda line: None)
-    if not (out_dir / "config.json").exists():
-        atomic_write_json(out_dir / "config.json", config_record(config, device, dataset))
-    said: set[str] = set()  # budget notes already reported
-    dynamics_path = out_dir / "dynamics.csv"
-    dynamics = (
-        read_dynamics(dynamics_path)
-        if dynamics_path.exists()
-        else pd.DataFrame(columns=list(DYNAMICS_COLUMNS))
-    )
-
-    for seed in config.seeds:
-        if dataset is None:
-            report(
-                f"generating task {config.task} seed {seed} "
-                f"({config.task_config.n_samples:,} samples)"
-            )
-        data = dataset or synthetic.make_dataset(config.task, config.task_config, seed=seed)
-        config = _fit_budget(config, data, out_dir, said, report)
-        cells_done = finished_cells(done, data.label_names)
-        for method in config.all_methods:
-            if (method, seed) in cells_done:
-                report(f"{method:>12} seed {seed}: already in {out_dir / 'results.csv'}, skipped")
-                continue
-            start = time.perf_counter()
-            report(
-                f"{method:>12} seed {seed}: "
-                + ("training" if METHODS[method].trainable else "untrained, evaluating")
-            )
-            # the supervised reference trains on the split the probes read (unbiased)
-            split = data.probe_split if method == "supervised" else config.train.split
-            epoch_rows: list[dict[str, Any]] = []
-            hook = (
-                dynamics_hook(
-                    data, config.probe, every=config.probe_every, seed=seed, rows=epoch_rows
-                )
-                if config.probe_every
-                else None
-            )
-            trained = train(
-                method,
-                data,
-                train_config=dataclasses.replace(config.train, seed=seed, split=split),
-                model_config=config.model,
-                method_config=_method_config(config, data),
-                augment_config=config.augment,
-                on_epoch=hook,
-            )
-            if METHODS[method].trainable:
-                report(f"{method:>12} seed {seed}: evaluating (probes and PID)")
-            rows = evaluate(
-                trained,
-                data,
-                config.probe,
-                seed=seed,
-                pid_clusters=config.pid_clusters,
-                null_shuffles=config.null_shuffles,
-                bootstrap=config.bootstrap,
-            )
-            rows.insert(0, "task", task)
-            rows.insert(1, "method", method)
-            rows.insert(2, "seed", seed)
-            rows["train_seconds"] = trained.train_seconds
-            done = done[~((done.method == method) & (done.seed == seed))]
-            done = pd.concat([done, rows[list(RESULT_COLUMNS)]], ignore_index=True)
-            atomic_write_csv(out_dir / "results.csv", done)
-            cell_curves = _curve_rows(trained, method, seed)
-            if not cell_curves.empty:
-                curves = curves[~((curves.method == method) & (curves.seed == seed))]
-                curves = pd.concat([curves, cell_curves], ignore_index=True)
-                atomic_write_csv(curves_path, curves)
-            if epoch_rows:
-                cell = pd.DataFrame(epoch_rows).assign(method=method, seed=seed)
-                dynamics = dynamics[~((dynamics.method == method) & (dynamics.seed == seed))]
-                dynamics = pd.concat([dynamics, cell[list(DYNAMICS_COLUMNS)]], ignore_index=True)
-                atomic_write_csv(dynamics_path, dynamics)
-            accuracy = ", ".join(
-                f"{r.label} {r.probe_accuracy:.3f} ({r.usable_bits:.2f} b)"
-                for r in rows.itertuples()
-            )
-            report(
-                f"{method:>12} seed {seed}: {accuracy}  "
-                f"({trained.train_seconds:.1f} s train, {time.perf_counter() - start:.1f} s total)"
-            )
-    return done.reset_index(drop=True).infer_objects()  # numeric columns, not object
-
-
-def _curve_rows(trained: TrainedModel, method: str, seed: int) -> pd.DataFrame:
-    """The trainer's logged loss parts in long form (method, seed, step, part, value)."""
-    rows = [
-        {"method": method, "seed": seed, "step": int(entry["step"]), "part": part, "value": value}
-        for entry in trained.loss_curve
-        for part, value in entry.items()
-        if part not in ("step", "epoch")  # bookkeeping, not a logged quantity
-    ]
-    return pd.DataFrame(rows, columns=list(CURVE_COLUMNS))

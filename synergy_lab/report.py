@@ -550,3 +550,80 @@ def write_report(run_dir: Path, title: str = "") -> list[Path]:
         plot_dynamics(read_dynamics(dynamics_path), run_dir / "dynamics.png")
         written.append(run_dir / "dynamics.png")
     return written
+
+
+def grid_columns(frame: pd.DataFrame) -> list[str]:
+    """The grid keys of a sweep's results: the columns named ``section.field``."""
+    return [c for c in frame.columns if "." in str(c)]
+
+
+def _mean_halfwidth(values: pd.Series) -> tuple[float, float, int]:
+    """Mean, half-width of its 95% t-interval (NaN below 2 values) and the count."""
+    from scipy import stats
+
+    values = values.dropna()
+    n = len(values)
+    if n < 2:
+        return (float(values.mean()) if n else float("nan")), float("nan"), n
+    half = stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / n**0.5
+    return float(values.mean()), float(half), n
+
+
+def plot_grid(frame: pd.DataFrame, key: str, path: Path, metrics: list[str] | None = None) -> None:
+    """Each metric against grid key ``key``: one line per method (and per value of the other
+    grid keys), mean over seeds with its 95% t-interval; one panel per metric and label."""
+    keys = grid_columns(frame)
+    if metrics is None:  # the headline metrics a run has (older folders: accuracy alone)
+        metrics = [
+            c
+            for c in ("probe_accuracy", "usable_bits")
+            if c in frame.columns and frame[c].notna().any()
+        ]
+    labels = _ordered(frame["label"])
+    others = [k for k in keys if k != key]
+    values = _ordered(frame[key])
+    numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+    position = {v: (float(v) if numeric else float(i)) for i, v in enumerate(values)}
+    fig, axes = plt.subplots(
+        len(metrics), len(labels), figsize=(3.2 * len(labels), 2.6 * len(metrics)),
+        squeeze=False, sharex=True,
+    )  # fmt: skip
+    counts: set[int] = set()
+    for (method, *rest), group in frame.groupby(["method", *others], sort=False):
+        name = str(method) + "".join(f", {k}={v}" for k, v in zip(others, rest, strict=True))
+        for col, label in enumerate(labels):
+            rows = group[group["label"] == label]
+            for row, metric in enumerate(metrics):
+                points = [(position[v], *_mean_halfwidth(g[metric])) for v, g in rows.groupby(key)]
+                if not points:
+                    continue
+                points.sort()
+                xs, means, halves, ns = zip(*points, strict=True)
+                counts.update(ns)
+                axes[row, col].errorbar(
+                    xs, means, yerr=[0 if h != h else h for h in halves], marker="o",
+                    capsize=3, label=name if (row, col) == (0, 0) else None,
+                )  # fmt: skip
+                axes[row, col].set(title=f"{label}" if row == 0 else "", ylabel=metric)
+    for ax in axes[-1]:
+        ax.set_xlabel(key)
+        if not numeric:
+            ax.set_xticks(list(position.values()), [str(v) for v in values])
+    n_text = ", ".join(str(n) for n in sorted(counts))
+    fig.suptitle(f"mean over seeds, bars: 95% t-interval (n = {n_text} seeds per point)")
+    fig.legend(loc="lower center", ncol=4, fontsize="small", bbox_to_anchor=(0.5, -0.02))
+    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_grid_figures(run_dir: Path) -> list[Path]:
+    """``grid-<key>.png`` for every grid key of a sweep's results (none for a plain run)."""
+    run_dir = Path(run_dir)
+    frame = read_results(run_dir / "results.csv")
+    written = []
+    for key in grid_columns(frame):
+        path = run_dir / f"grid-{key}.png"
+        plot_grid(frame, key, path)
+        written.append(path)
+    return written

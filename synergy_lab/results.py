@@ -173,7 +173,8 @@ def read_results(path: Path) -> pd.DataFrame:
     frame = _read_table(path, REQUIRED_RESULT_COLUMNS, OPTIONAL_RESULT_COLUMNS)
     extra = [c for c in frame.columns if c not in RESULT_COLUMNS]
     frame = frame[[*RESULT_COLUMNS, *extra]]
-    duplicated = frame.duplicated(["task", "method", "seed", "label"])
+    grid = [c for c in frame.columns if "." in str(c)]  # a sweep's grid keys (section.field)
+    duplicated = frame.duplicated(["task", "method", "seed", "label", *grid])
     if duplicated.any():
         first = frame[duplicated].iloc[0]
         raise ResultsFileError(

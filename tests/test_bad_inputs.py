@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 import synergy_lab.cli as cli
 import synergy_lab.experiment as experiment
+import synergy_lab.runs as runs
 from synergy_lab.cli import app
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -46,7 +47,7 @@ def captured_config(monkeypatch):
         seen.append(config)
         raise _Captured
 
-    monkeypatch.setattr(experiment, "run_experiment", fake_run)
+    monkeypatch.setattr(runs, "run_cells", fake_run)
     return seen
 
 
@@ -73,7 +74,7 @@ def captured_config(monkeypatch):
     ],
 )
 def test_toml_settings_of_the_wrong_type_are_named(tmp_path: Path, toml, message, monkeypatch):
-    monkeypatch.setattr(experiment, "run_experiment", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(runs, "run_cells", lambda *a, **k: pytest.fail("work started"))
     config = tmp_path / "c.toml"
     config.write_text(toml)
     result = invoke("run", "--config", str(config), "--out", str(tmp_path / "r"))
@@ -309,7 +310,7 @@ def test_python_api_run_folder_that_is_a_file(tmp_path: Path):
     target = tmp_path / "file"
     target.write_text("mine")
     with pytest.raises(experiment.RunFolderError, match="is a file, not a folder"):
-        experiment.run_experiment(experiment.RunConfig(methods=("clip",)), target)
+        runs.run_experiment(experiment.RunConfig(methods=("clip",)), target)
     assert target.read_text() == "mine"
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-import synergy_lab.experiment as experiment
+import synergy_lab.runs.cells as cells
 from synergy_lab.cli import app
 from synergy_lab.results import RESULT_COLUMNS
 
@@ -77,7 +77,7 @@ def test_pid_rejects_a_table_that_is_not_a_distribution(tmp_path: Path):
 
 def test_run_writes_every_file_and_resumes_after_a_crash(tmp_path: Path, monkeypatch):
     out = tmp_path / "run"
-    real_train = experiment.train
+    real_train = cells.train
     calls: list[str] = []
     crashed: list[str] = []
 
@@ -88,7 +88,7 @@ def test_run_writes_every_file_and_resumes_after_a_crash(tmp_path: Path, monkeyp
             raise KeyboardInterrupt  # as if the user pressed Ctrl-C in the second cell
         return real_train(method, *args, **kwargs)
 
-    monkeypatch.setattr(experiment, "train", crash_on_second_cell)
+    monkeypatch.setattr(cells, "train", crash_on_second_cell)
     first = invoke("run", *TINY, "--methods", "clip,comm", "--out", str(out))
     assert first.exit_code == 130
     partial = pd.read_csv(out / "results.csv")

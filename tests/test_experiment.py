@@ -8,8 +8,9 @@ import pytest
 import torch
 
 import synthetic
-from synergy_lab.experiment import RunConfig, evaluate, finished_cells, run_experiment
+from synergy_lab.experiment import RunConfig, evaluate, finished_cells
 from synergy_lab.probes import ProbeConfig
+from synergy_lab.runs import run_experiment
 from synergy_lab.train import TrainConfig, train
 
 

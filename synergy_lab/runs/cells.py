@@ -1,0 +1,333 @@
+"""One cell: (task, method, seed, settings) -> one cell file, its weights and representations.
+
+A cell file ``cells/<key>.json`` holds the hash of the settings that made it and a dict of named
+tables (``results``, ``curves``, ...); each table name becomes ``<name>.csv`` in the run folder
+when the cells are merged. The file is written last and atomically, so its existence means the
+cell finished; the weights (``<key>.pt``) and the frozen probe-fit / test representations
+(``<key>.npz``) are written before it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+import synthetic
+from synergy_lab.experiment import (
+    RunConfig,
+    _method_config,
+    dynamics_hook,
+    evaluate_representations,
+)
+from synergy_lab.methods import METHODS
+from synergy_lab.results import CURVE_COLUMNS, DYNAMICS_COLUMNS, atomic_write_csv
+from synergy_lab.runs.files import atomic_path, atomic_write, atomic_write_bytes, folder_lock
+from synergy_lab.train import TrainedModel, train
+from synthetic import MultimodalDataset
+
+CELL_FORMAT = 1
+CELLS_DIR = "cells"
+# run-level settings that do not change what a cell computes
+_NOT_SETTINGS = {"methods", "seeds", "baselines"}
+_NOT_TRAIN_SETTINGS = {"device", "progress", "checkpoint", "seed"}
+
+
+class CellFileError(ValueError):
+    """A cell file that cannot be read as this toolkit wrote it."""
+
+
+def settings_of(config: RunConfig) -> dict[str, Any]:
+    """The settings of ``config`` that change a cell's numbers (not its lists of methods/seeds)."""
+    record = dataclasses.asdict(config)
+    for name in _NOT_SETTINGS:
+        record.pop(name)
+    record["train"] = {k: v for k, v in record["train"].items() if k not in _NOT_TRAIN_SETTINGS}
+    return json.loads(json.dumps(record, default=str))  # tuples -> lists, as a file holds them
+
+
+def settings_hash(settings: dict[str, Any]) -> str:
+    """sha256 (hex, 16 chars) of the settings as canonical JSON."""
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def dataset_fingerprint(dataset: MultimodalDataset | None) -> str | None:
+    """sha256 of a user dataset's arrays (None for a task's generator, which its settings fix)."""
+    if dataset is None:
+        return None
+    digest = hashlib.sha256(dataset.name.encode())
+    for split in (dataset.train, dataset.val, dataset.test):
+        for array in (split.x1, split.x2, *(split.labels[k] for k in sorted(split.labels))):
+            digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()[:16]
+
+
+def _slug(value: Any) -> str:
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return "".join(c if c.isalnum() or c in "._=+-" else "_" for c in text)
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    """Everything one cell needs; picklable, so any executor can ship it to another process."""
+
+    task: str  # the ``task`` column: the task name, or the user dataset's name
+    method: str
+    seed: int
+    config: RunConfig  # the settings of this cell's grid point
+    grid: tuple[tuple[str, Any], ...] = ()  # (key, value) of the grid point, e.g. method.mask_ratio
+    order: int = 0  # position in the run's plan; merged tables follow it
+    dataset: MultimodalDataset | None = None  # user data; None: generate ``config.task``
+    data_fingerprint: str | None = None
+
+    @property
+    def key(self) -> str:
+        """File stem, e.g. ``infmasking-seed0`` or ``clip-seed1-method.mask_ratio=0.3``."""
+        parts = [_slug(self.method), f"seed{self.seed}"]
+        parts += [f"{_slug(k)}={_slug(v)}" for k, v in self.grid]
+        return "-".join(parts)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "method": self.method,
+            "seed": self.seed,
+            "grid": {k: v for k, v in self.grid},
+            "settings": settings_of(self.config),
+            "data": self.data_fingerprint,
+        }
+
+    @property
+    def hash(self) -> str:
+        return settings_hash(self.settings)
+
+    def paths(self, out_dir: Path) -> dict[str, Path]:
+        folder = Path(out_dir) / CELLS_DIR  # not with_suffix: keys hold dots (lr=0.001)
+        return {
+            "cell": folder / f"{self.key}.json",
+            "weights": folder / f"{self.key}.pt",
+            "representations": folder / f"{self.key}.npz",
+        }
+
+    def make_dataset(self) -> MultimodalDataset:
+        if self.dataset is not None:
+            return self.dataset
+        return synthetic.make_dataset(self.config.task, self.config.task_config, seed=self.seed)
+
+
+def _table_record(frame: pd.DataFrame) -> dict[str, Any]:
+    return {"columns": list(frame.columns), "data": frame.to_numpy(dtype=object).tolist()}
+
+
+def _to_python(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _curve_rows(trained: TrainedModel, spec: CellSpec) -> pd.DataFrame:
+    """The trainer's logged loss parts in long form (method, seed, grid..., step, part, value)."""
+    grid = {k: v for k, v in spec.grid}
+    rows = [
+        {
+            "method": spec.method,
+            "seed": spec.seed,
+            **grid,
+            "step": int(entry["step"]),
+            "part": part,
+            "value": value,
+        }  # fmt: skip
+        for entry in trained.loss_curve
+        for part, value in entry.items()
+        if part not in ("step", "epoch")  # bookkeeping, not a logged quantity
+    ]
+    columns = ["method", "seed", *grid, *CURVE_COLUMNS[2:]]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def run_cell(
+    spec: CellSpec,
+    out_dir: Path,
+    *,
+    merge: bool = True,
+    announce: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train, save weights and representations, evaluate, write the cell file; then re-merge.
+
+    ``announce`` receives a line as each step starts (task generation, training, evaluation).
+    Returns a short summary (key, method, seed, grid, per-label probe accuracy, seconds).
+    """
+    out_dir = Path(out_dir)
+    say = announce or (lambda line: None)
+    start = time.perf_counter()
+    config = spec.config
+    if spec.dataset is None:
+        samples = config.task_config.n_samples
+        say(f"generating task {config.task} seed {spec.seed} ({samples:,} samples)")
+    data = spec.make_dataset()
+    trainable = METHODS[spec.method].trainable
+    say(
+        f"{spec.method:>12} seed {spec.seed}: "
+        + ("training" if trainable else "untrained, evaluating")
+    )
+    # the supervised reference trains on the split the probes read (unbiased), not on train
+    split = data.probe_split if spec.method == "supervised" else config.train.split
+    epoch_rows: list[dict[str, Any]] = []
+    hook = (
+        dynamics_hook(data, config.probe, every=config.probe_every, seed=spec.seed, rows=epoch_rows)
+        if config.probe_every
+        else None
+    )
+    trained = train(
+        spec.method,
+        data,
+        train_config=dataclasses.replace(config.train, seed=spec.seed, split=split),
+        model_config=config.model,
+        method_config=_method_config(config, data),
+        augment_config=config.augment,
+        on_epoch=hook,
+    )
+    if trainable:
+        say(f"{spec.method:>12} seed {spec.seed}: evaluating (probes and PID)")
+    paths = spec.paths(out_dir)
+    with atomic_path(paths["weights"]) as tmp:
+        trained.save(tmp)
+    fit_split = data.split(data.probe_split)
+    z_fit = trained.represent(fit_split.x1, fit_split.x2)
+    z_test = trained.represent(data.test.x1, data.test.x2)
+    atomic_write(
+        paths["representations"],
+        lambda handle: np.savez_compressed(handle, z_fit=z_fit, z_test=z_test),
+    )
+    rows = evaluate_representations(
+        z_fit,
+        z_test,
+        data,
+        config.probe,
+        seed=spec.seed,
+        pid_clusters=config.pid_clusters,
+        device=trained.device,
+        null_shuffles=config.null_shuffles,
+        bootstrap=config.bootstrap,
+    )
+    results = cell_results(spec, rows, trained.train_seconds)
+    tables = {"results": results, "curves": _curve_rows(trained, spec)}
+    if epoch_rows:
+        front = {"method": spec.method, "seed": spec.seed, **dict(spec.grid)}
+        dynamics = pd.DataFrame([{**front, **row} for row in epoch_rows])
+        tables["dynamics"] = dynamics[[*front, *DYNAMICS_COLUMNS[2:]]]
+    record = {
+        "format": CELL_FORMAT,
+        "key": spec.key,
+        "hash": spec.hash,
+        "settings": spec.settings,
+        "config": json.loads(json.dumps(dataclasses.asdict(config), default=str)),
+        "order": spec.order,
+        "train_seconds": trained.train_seconds,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "artefacts": {
+            "weights": paths["weights"].name,
+            "representations": paths["representations"].name,
+        },
+        "tables": {name: _table_record(table) for name, table in tables.items()},
+    }
+    text = json.dumps(record, default=_to_python) + "\n"
+    atomic_write_bytes(paths["cell"], text.encode())
+    if merge:
+        merge_cells(out_dir)
+    return {
+        "key": spec.key,
+        "method": spec.method,
+        "seed": spec.seed,
+        "grid": dict(spec.grid),
+        "accuracy": {r["label"]: r["probe_accuracy"] for r in rows.to_dict("records")},
+        "usable_bits": {r["label"]: r["usable_bits"] for r in rows.to_dict("records")},
+        "train_seconds": trained.train_seconds,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def cell_results(spec: CellSpec, rows: pd.DataFrame, train_seconds: float) -> pd.DataFrame:
+    """Rows: task, method, seed, one column per grid key, evaluate's columns, train_seconds."""
+    front = {"task": spec.task, "method": spec.method, "seed": spec.seed, **dict(spec.grid)}
+    out = pd.DataFrame({k: [v] * len(rows) for k, v in front.items()}, index=rows.index)
+    out = pd.concat([out, rows], axis=1)
+    out["train_seconds"] = train_seconds
+    return out
+
+
+def read_cell(path: Path) -> dict[str, Any]:
+    """A cell file's record with its tables as DataFrames; :class:`CellFileError` if unreadable."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CellFileError(f"{path} is not a readable cell file ({error})") from None
+    if not isinstance(record, dict) or record.get("format") != CELL_FORMAT:
+        raise CellFileError(f"{path} is not a cell file of format {CELL_FORMAT}")
+    try:
+        tables = {
+            name: pd.DataFrame(table["data"], columns=table["columns"]).infer_objects()
+            for name, table in record["tables"].items()
+        }
+        record["hash"] = str(record["hash"])
+        record["order"] = int(record["order"])
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise CellFileError(f"{path} is not a complete cell file ({error!r})") from None
+    if "results" not in tables or tables["results"].empty:
+        raise CellFileError(f"{path} holds no results rows")
+    record["tables"] = tables
+    return record
+
+
+def merge_cells(out_dir: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
+    """Merge every readable cell file into ``<table>.csv`` under the folder lock.
+
+    Returns the merged tables and one line per cell file that could not be read (left out of
+    the merge here; the next run reports and retrains it).
+    """
+    out_dir = Path(out_dir)
+    with folder_lock(out_dir):
+        records, problems = [], []
+        for path in sorted((out_dir / CELLS_DIR).glob("*.json")):
+            try:
+                records.append(read_cell(path))
+            except CellFileError as error:
+                problems.append(str(error))
+        records.sort(key=lambda r: (r["order"], r["key"]))
+        names = dict.fromkeys(name for r in records for name in r["tables"])
+        merged = {}
+        for name in names:
+            parts = [r["tables"][name] for r in records if name in r["tables"]]
+            parts = [p for p in parts if not p.empty]
+            if not parts:
+                continue
+            frame = pd.concat(parts, ignore_index=True)
+            atomic_write_csv(out_dir / f"{name}.csv", frame)
+            merged[name] = frame
+    return merged, problems
+
+
+def load_representations(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The frozen (z_fit, z_test) float32 arrays a cell saved."""
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            return arrays["z_fit"], arrays["z_test"]
+    except (OSError, ValueError, KeyError) as error:
+        raise CellFileError(f"{path} is not a readable representations file ({error})") from None
+
+
+def set_threads(threads: int) -> None:
+    """Torch intra-op threads of a worker process (the executors' initializer)."""
+    torch.set_num_threads(max(1, int(threads)))

@@ -1,0 +1,186 @@
+"""Cell files: one per finished cell, hashed settings, merge, resume, refusal, corruption, -9."""
+
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import synergy_lab.runs.cells as cells
+from synergy_lab.experiment import RunFolderError
+from synergy_lab.results import read_results
+from synergy_lab.runs import read_cell, run_cells, run_experiment
+from synergy_lab.train import TrainedModel
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def _count_training(monkeypatch) -> list[str]:
+    calls: list[str] = []
+    real = cells.train
+
+    def counting(method, *args, **kwargs):
+        calls.append(method)
+        return real(method, *args, **kwargs)
+
+    monkeypatch.setattr(cells, "train", counting)
+    return calls
+
+
+def test_each_cell_is_a_file_with_its_hash_and_results_are_merged(tmp_path, tiny, monkeypatch):
+    calls = _count_training(monkeypatch)
+    config = tiny(methods=("random", "clip"), seeds=(0, 1))
+    frame = run_experiment(config, tmp_path)
+    files = sorted(p.name for p in (tmp_path / "cells").glob("*.json"))
+    assert files == ["clip-seed0.json", "clip-seed1.json", "random-seed0.json", "random-seed1.json"]
+    record = read_cell(tmp_path / "cells" / "clip-seed1.json")
+    assert len(record["hash"]) == 16 and record["settings"]["seed"] == 1
+    assert (tmp_path / "cells" / "clip-seed1.pt").is_file()
+    merged = read_results(tmp_path / "results.csv")
+    assert len(merged) == len(frame) == 4 * 4  # 4 cells x 4 labels of xor
+    assert list(merged.columns[:3]) == ["task", "method", "seed"]
+    assert merged.columns[-1] == "train_seconds"
+    assert list(merged.drop_duplicates(["method", "seed"])[["method", "seed"]].itertuples(
+        index=False, name=None
+    )) == [("random", 0), ("clip", 0), ("random", 1), ("clip", 1)]  # fmt: skip
+    curves = pd.read_csv(tmp_path / "curves.csv")
+    assert set(curves["method"]) == {"clip"}  # random logs no training steps
+    assert calls == ["random", "clip", "random", "clip"]
+
+    calls.clear()
+    again = run_experiment(config, tmp_path)
+    assert calls == []  # every cell file exists with the same hash: nothing retrains
+    pd.testing.assert_frame_equal(again, frame)
+
+    # the saved weights and representations are the model's
+    trained = TrainedModel.load(tmp_path / "cells" / "clip-seed0.pt")
+    with np.load(tmp_path / "cells" / "clip-seed0.npz") as saved:
+        z_test = saved["z_test"]
+    import synthetic
+
+    data = synthetic.make_dataset("xor", config.task_config, seed=0)
+    assert np.allclose(trained.represent(data.test.x1, data.test.x2), z_test, atol=1e-5)
+
+
+def test_other_settings_are_refused_by_name_unless_a_new_folder_is_asked(tmp_path, tiny):
+    out = tmp_path / "run"
+    run_experiment(tiny(methods=("random",)), out)
+    with pytest.raises(RunFolderError, match=r"train\.epochs = 1 in the folder, 2 now"):
+        run_experiment(tiny(methods=("random",), epochs=2), out)
+    with pytest.raises(RunFolderError, match=r"task\.noise = 0\.5 in the folder, 0\.7 now"):
+        config = tiny(methods=("random",))
+        import dataclasses
+
+        run_experiment(
+            dataclasses.replace(
+                config, task_config=dataclasses.replace(config.task_config, noise=0.7)
+            ),
+            out,
+        )
+    outcome = run_cells(tiny(methods=("random",), epochs=2), out, new_folder=True)
+    assert outcome.out_dir == tmp_path / "run-2"
+    assert (tmp_path / "run-2" / "cells" / "random-seed0.json").is_file()
+    # more methods or seeds are not other settings: the folder grows
+    run_experiment(tiny(methods=("random", "clip"), seeds=(0, 1)), out)
+    assert len(list((out / "cells").glob("*.json"))) == 4
+
+
+def test_a_corrupt_cell_file_is_reported_and_retrained(tmp_path, tiny, monkeypatch):
+    config = tiny(methods=("random", "clip"))
+    run_experiment(config, tmp_path)
+    (tmp_path / "cells" / "clip-seed0.json").write_text('{"format": 1, "tables": ')
+    calls = _count_training(monkeypatch)
+    lines: list[str] = []
+    frame = run_experiment(config, tmp_path, on_cell=lines.append)
+    assert calls == ["clip"]
+    assert any("clip-seed0.json is not a readable cell file" in line for line in lines)
+    assert set(frame["method"]) == {"random", "clip"}
+    read_cell(tmp_path / "cells" / "clip-seed0.json")  # rewritten whole
+
+
+def _run_in_folder(out: str, methods: tuple[str, ...]) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    from synergy_lab.experiment import RunConfig  # noqa: F401 (spawned: fresh imports)
+
+    config = _tiny_from_child(methods)
+    run_experiment(config, Path(out))
+
+
+def _tiny_from_child(methods):
+    from synergy_lab.experiment import RunConfig
+    from synergy_lab.models import ModelConfig
+    from synergy_lab.probes import ProbeConfig
+    from synergy_lab.train import TrainConfig
+    from synthetic import TaskConfig
+
+    return RunConfig(
+        methods=methods, seeds=(0,), baselines=False, task_config=TaskConfig(n_samples=600),
+        model=ModelConfig(dim=16, encoder_hidden=32, projection_dim=16),
+        train=TrainConfig(epochs=1, batch_size=128, progress=False, device="cpu"),
+        probe=ProbeConfig(l2_grid=(1e-3,), max_iter=30),
+    )  # fmt: skip
+
+
+def test_two_runs_writing_one_folder_at_once_lose_nothing(tmp_path):
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_run_in_folder, args=(str(tmp_path), methods))
+        for methods in (("random", "clip"), ("comm", "random"))
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=240)
+        assert worker.exitcode == 0
+    results = read_results(tmp_path / "results.csv")
+    assert set(results["method"]) == {"random", "clip", "comm"}
+    assert len(results) == 3 * 4  # no cell lost, none doubled
+    assert not list(tmp_path.glob("**/.*.tmp"))
+
+
+def test_a_run_killed_with_sigkill_is_completed_by_a_rerun(tmp_path):
+    out = tmp_path / "run"
+    child = textwrap.dedent(
+        f"""
+        import os, signal, sys
+        import torch
+        torch.set_num_threads(1)
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_cells import _tiny_from_child
+        from synergy_lab.experiment import run_experiment
+        from synergy_lab.train import TrainedModel
+
+        real_save = TrainedModel.save
+        def save_then_die(self, path):
+            if self.method_name == "clip":
+                open(path, "wb").write(b"half a checkpoint")
+                os.kill(os.getpid(), signal.SIGKILL)
+            real_save(self, path)
+        TrainedModel.save = save_then_die
+        run_experiment(_tiny_from_child(("random", "clip")), {str(out)!r})
+        """
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    killed = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr.decode()[-2000:]
+    assert (out / "cells" / "random-seed0.json").is_file()
+    assert not (out / "cells" / "clip-seed0.json").exists()
+    leftovers = list((out / "cells").glob(".*.tmp"))
+    assert leftovers  # the killed writer's half checkpoint
+
+    lines: list[str] = []
+    frame = run_experiment(_tiny_from_child(("random", "clip")), out, on_cell=lines.append)
+    assert set(frame["method"]) == {"random", "clip"}
+    assert not list((out / "cells").glob(".*.tmp"))
+    assert any("left by a writer that was killed" in line for line in lines)
+    config = json.loads((out / "config.json").read_text())
+    assert config["settings"]["task"] == "xor"
