@@ -30,7 +30,7 @@ from synergy_lab.experiment import (
     evaluate_representations,
 )
 from synergy_lab.methods import METHODS
-from synergy_lab.results import CURVE_COLUMNS, DYNAMICS_COLUMNS, atomic_write_csv
+from synergy_lab.results import CURVE_COLUMNS, DYNAMICS_COLUMNS, RESULT_COLUMNS, atomic_write_csv
 from synergy_lab.runs.files import atomic_path, atomic_write, atomic_write_bytes, folder_lock
 from synergy_lab.train import TrainedModel, train
 from synthetic import MultimodalDataset
@@ -259,12 +259,19 @@ def run_cell(
 
 
 def cell_results(spec: CellSpec, rows: pd.DataFrame, train_seconds: float) -> pd.DataFrame:
-    """Rows: task, method, seed, one column per grid key, evaluate's columns, train_seconds."""
+    """Rows: task, method, seed, one column per grid key, then results.csv's columns in order."""
     front = {"task": spec.task, "method": spec.method, "seed": spec.seed, **dict(spec.grid)}
     out = pd.DataFrame({k: [v] * len(rows) for k, v in front.items()}, index=rows.index)
     out = pd.concat([out, rows], axis=1)
     out["train_seconds"] = train_seconds
-    return out
+    return order_result_columns(out, list(dict(spec.grid)))
+
+
+def order_result_columns(frame: pd.DataFrame, grid: list[str]) -> pd.DataFrame:
+    """task, method, seed, the grid keys, then results.csv's columns in order, then the rest."""
+    known = [c for c in RESULT_COLUMNS[3:] if c in frame.columns]
+    first = [*RESULT_COLUMNS[:3], *grid, *known]
+    return frame[[*first, *(c for c in frame.columns if c not in first)]]
 
 
 def read_cell(path: Path) -> dict[str, Any]:

@@ -13,7 +13,13 @@ import synthetic
 from synergy_lab.experiment import RunConfig, RunFolderError, evaluate_representations
 from synergy_lab.probes import ProbeConfig
 from synergy_lab.results import atomic_write_csv
-from synergy_lab.runs.cells import CELLS_DIR, CellFileError, load_representations, read_cell
+from synergy_lab.runs.cells import (
+    CELLS_DIR,
+    CellFileError,
+    load_representations,
+    order_result_columns,
+    read_cell,
+)
 from synthetic import MultimodalDataset
 
 
@@ -88,13 +94,22 @@ def reevaluate(
             run_dir / CELLS_DIR / record["artefacts"]["representations"]
         )
         rows = evaluate_representations(
-            z_fit, z_test, data, probe, seed=seed, pid_clusters=config.pid_clusters, device=device
+            z_fit,
+            z_test,
+            data,
+            probe,
+            seed=seed,
+            pid_clusters=config.pid_clusters,
+            device=device,
+            null_shuffles=config.null_shuffles,
+            bootstrap=config.bootstrap,
         )
         results = record["tables"]["results"]
         front = results.iloc[: len(rows)].drop(columns=[c for c in rows.columns if c in results])
         front = front.drop(columns=["train_seconds"], errors="ignore").reset_index(drop=True)
         frame = pd.concat([front, rows], axis=1)
         frame["train_seconds"] = record["train_seconds"]
+        frame = order_result_columns(frame, list(record["settings"]["grid"]))
         frames.append(frame)
         report(
             f"{record['key']:>24}: "

@@ -15,7 +15,7 @@ import pytest
 
 import synergy_lab.runs.cells as cells
 from synergy_lab.experiment import RunFolderError
-from synergy_lab.results import read_results
+from synergy_lab.results import RESULT_COLUMNS, read_results
 from synergy_lab.runs import read_cell, run_cells, run_experiment
 from synergy_lab.train import TrainedModel
 
@@ -46,7 +46,7 @@ def test_each_cell_is_a_file_with_its_hash_and_results_are_merged(tmp_path, tiny
     merged = read_results(tmp_path / "results.csv")
     assert len(merged) == len(frame) == 4 * 4  # 4 cells x 4 labels of xor
     assert list(merged.columns[:3]) == ["task", "method", "seed"]
-    assert merged.columns[-1] == "train_seconds"
+    assert list(merged.columns) == list(RESULT_COLUMNS)
     assert list(merged.drop_duplicates(["method", "seed"])[["method", "seed"]].itertuples(
         index=False, name=None
     )) == [("random", 0), ("clip", 0), ("random", 1), ("clip", 1)]  # fmt: skip
@@ -156,7 +156,7 @@ def test_a_run_killed_with_sigkill_is_completed_by_a_rerun(tmp_path):
         torch.set_num_threads(1)
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from test_cells import _tiny_from_child
-        from synergy_lab.experiment import run_experiment
+        from synergy_lab.runs import run_experiment
         from synergy_lab.train import TrainedModel
 
         real_save = TrainedModel.save

@@ -8,9 +8,8 @@ from typer.testing import CliRunner
 
 import synergy_lab.runs.cells as cells
 from synergy_lab.cli import app
-from synergy_lab.experiment import run_experiment
 from synergy_lab.probes import ProbeConfig
-from synergy_lab.runs import reevaluate
+from synergy_lab.runs import reevaluate, run_experiment
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
