@@ -184,3 +184,18 @@ def test_ladder_rung_option_errors_are_one_line(tmp_path: Path) -> None:
     assert unknown.exit_code == 2 and "unknown ladder rung 'foo'" in unknown.output
     assert "Traceback" not in wrong_task.output + unknown.output
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_threads_option_reaches_the_cells(tmp_path: Path, monkeypatch) -> None:
+    import synergy_lab.runs as runs
+
+    seen: dict = {}
+
+    def fake_run_cells(config, out_dir, **kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs, "run_cells", fake_run_cells)
+    result = invoke("run", "--threads", "2", "--jobs", "1", "--out", str(tmp_path / "r"))
+    assert result.exit_code == 130, result.output
+    assert seen["threads"] == 2 and seen["jobs"] == 1
