@@ -85,16 +85,23 @@ def _mean_std(values: pd.Series, digits: int = 3) -> str:
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
-def _mean_sd_interval(values: pd.Series, digits: int = 3) -> str:
-    """'mean ± sd [low, high]' over seeds (t-interval of the mean); 'mean' alone for one seed."""
+#: Metrics that are fractions: their t-intervals are clipped to [0, 1] where shown.
+FRACTION_METRICS = frozenset({"probe_accuracy", "balanced_accuracy"})
+
+
+def _mean_sd_interval(values: pd.Series, digits: int = 3, fraction: bool = False) -> str:
+    """'mean ± sd [low, high]' over seeds (t-interval of the mean, clipped to [0, 1] for a
+    ``fraction``); 'mean' alone for one seed."""
     summary = seed_summary(values.to_numpy())
     if summary.n == 0:
         return "—"
     if summary.n < 2:
         return f"{summary.mean:.{digits}f} (1 seed)"
+    low, high = summary.low, summary.high
+    if fraction:
+        low, high = max(low, 0.0), min(high, 1.0)
     return (
-        f"{summary.mean:.{digits}f} ± {summary.sd:.{digits}f} "
-        f"[{summary.low:.{digits}f}, {summary.high:.{digits}f}]"
+        f"{summary.mean:.{digits}f} ± {summary.sd:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
     )
 
 
@@ -132,7 +139,12 @@ def metric_table(frame: pd.DataFrame, column: str, digits: int = 3) -> pd.DataFr
     """Methods x labels: 'mean ± sd [95 % t-interval of the mean]' of ``column`` over seeds."""
     methods, labels = _ordered(frame["method"]), _ordered(frame["label"])
     cells = {
-        label: [_mean_sd_interval(_per_seed(frame, m, label, column), digits) for m in methods]
+        label: [
+            _mean_sd_interval(
+                _per_seed(frame, m, label, column), digits, fraction=column in FRACTION_METRICS
+            )
+            for m in methods
+        ]
         for label in labels
     }
     table = pd.DataFrame(cells, index=methods)
@@ -230,7 +242,8 @@ def markdown_summary(frame: pd.DataFrame, title: str = "") -> str:
     lines += [
         f"Task: `{', '.join(_ordered(frame['task']))}`; {size}; {len(seeds)} seed(s) "
         f"({', '.join(map(str, seeds))}). Cells read 'mean ± sd [95 % t-interval of the mean]' "
-        "over seeds; per-cell 95 % bootstrap intervals over test samples are in results.csv "
+        "over seeds (accuracy intervals clipped to [0, 1]); per-cell 95 % bootstrap intervals "
+        "over test samples are in results.csv "
         "(`*_low`, `*_high`). "
         + REFERENCE_NOTE
         + ("" if has_new else " (Runs written before that change trained it on the train split.)"),

@@ -145,3 +145,15 @@ def test_write_report_rejects_an_empty_results_file(tmp_path: Path, results_fram
     atomic_write_csv(tmp_path / "results.csv", results_frame().iloc[:0])
     with pytest.raises(ValueError, match="no rows"):
         write_report(tmp_path)
+
+
+def test_accuracy_intervals_in_tables_stay_within_zero_and_one(results_frame):
+    frame = results_frame(methods=("comm",), seeds=(0, 1, 2), labels=("S",))
+    frame["probe_accuracy"] = [1.0, 0.9, 1.0]  # t-interval of the mean reaches past 1
+    frame["usable_bits"] = [1.0, 0.6, 1.0]
+    from synergy_lab.report import metric_table
+
+    accuracy = metric_table(frame, "probe_accuracy").loc["comm", "S"]
+    assert accuracy.endswith(", 1.000]"), accuracy
+    bits = metric_table(frame, "usable_bits").loc["comm", "S"]
+    assert float(bits.split(", ")[-1].rstrip("]")) > 1.0, bits  # bits are not clipped
