@@ -18,8 +18,6 @@ Intervals are percentile bootstrap intervals (``bootstrap`` resamples, 95 % by d
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -35,7 +33,7 @@ from synergy_lab.pid import (
     gaussian_mmi_pid_from_samples,
     pid_from_samples,
 )
-from synergy_lab.results import _new_file_mode, atomic_write_csv
+from synergy_lab.results import atomic_write_bytes, atomic_write_csv
 from synthetic.readers import NPZ_RESERVED, check_features, check_label, load_npz_arrays
 
 ESTIMATORS: tuple[str, ...] = ("cluster", "batch", "gaussian")
@@ -351,21 +349,6 @@ def pid_figure_png(frame: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def _atomic_write_bytes(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, _new_file_mode())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def format_table(frame: pd.DataFrame) -> str:
     """The table printed by ``analyze``: each atom as 'value [lo, hi]' in bits."""
     lines = [
@@ -386,7 +369,7 @@ def write_outputs(frame: pd.DataFrame, out_dir: Path) -> tuple[Path, Path]:
     png = pid_figure_png(frame)
     out_dir = Path(out_dir)
     atomic_write_csv(out_dir / "pid.csv", frame)
-    _atomic_write_bytes(out_dir / "pid.png", png)
+    atomic_write_bytes(out_dir / "pid.png", png)
     return out_dir / "pid.csv", out_dir / "pid.png"
 
 

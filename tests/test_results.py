@@ -6,6 +6,7 @@ import pytest
 
 from synergy_lab.results import (
     ResultsFileError,
+    atomic_write_bytes,
     atomic_write_csv,
     atomic_write_text,
     read_results,
@@ -23,8 +24,8 @@ def test_round_trip(tmp_path: Path, results_frame):
 def test_atomic_write_keeps_old_file_when_writing_fails(tmp_path: Path, results_frame):
     path = tmp_path / "results.csv"
     atomic_write_text(path, "old")
-    with pytest.raises(TypeError):
-        atomic_write_text(path, 123)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):  # fails inside the write: the temp file must go too
+        atomic_write_bytes(path, 123)  # type: ignore[arg-type]
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["results.csv"]
 
