@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from synthetic.config import TaskConfig
-from synthetic.dataset import MultimodalDataset
+from synthetic.dataset import MultimodalDataset, Split, split_indices
 
 KINDS = ("vector", "image")
 
@@ -56,6 +56,22 @@ class Task(ABC):
     @abstractmethod
     def generate(self, config: TaskConfig | None = None, seed: int = 0) -> MultimodalDataset:
         """Draw the dataset: train / val / test splits, deterministic given ``seed``."""
+
+    def split_dataset(self, whole: Split, config: TaskConfig, seed: int) -> MultimodalDataset:
+        """Cut all ``config.n_samples`` drawn samples into seeded train / val / test splits."""
+        train, val, test = split_indices(
+            len(whole), config.val_fraction, config.test_fraction, seed
+        )
+        return MultimodalDataset(
+            name=self.name,
+            kind=self.kind,
+            train=whole.subset(train),
+            val=whole.subset(val),
+            test=whole.subset(test),
+            num_classes=self.num_classes_for(config),
+            description=self.description,
+            latent_joint_fn=lambda label: self.latent_joint(label, config),
+        )
 
     def check_label(self, label: str) -> None:
         if label not in self.labels:

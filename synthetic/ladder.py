@@ -45,7 +45,7 @@ import numpy as np
 
 from synthetic.base import Task, check_seed, child_rngs, int_to_bits, parity
 from synthetic.config import MAX_LADDER_BLOCK_BITS, TaskConfig
-from synthetic.dataset import MultimodalDataset, Split, split_indices
+from synthetic.dataset import MultimodalDataset, Split
 from synthetic.embedding import RandomMap, draw_random_map, observe
 
 R_LABEL_MAX_BITS = 3  # the R label reads at most 3 of the shared bits (tables <= 8 x 8 x 8)
@@ -333,17 +333,7 @@ class LadderTask(Task):
             latent_codes=label_codes(factors, rung, config),
             factors=factors,
         )
-        train, val, test = split_indices(n, config.val_fraction, config.test_fraction, seed)
-        return MultimodalDataset(
-            name=self.name,
-            kind=self.kind,
-            train=whole.subset(train),
-            val=whole.subset(val),
-            test=whole.subset(test),
-            num_classes=self.num_classes_for(config),
-            description=self.description,
-            latent_joint_fn=lambda label: self.latent_joint(label, config),
-        )
+        return self.split_dataset(whole, config, seed)
 
 
 LADDER = LadderTask()

@@ -29,7 +29,7 @@ from synthetic.base import (
     one_hot,
 )
 from synthetic.config import TaskConfig
-from synthetic.dataset import MultimodalDataset, Split, split_indices
+from synthetic.dataset import MultimodalDataset, Split
 from synthetic.embedding import draw_random_map, observe
 
 GROUPS: tuple[str, ...] = ("r", "u1", "u2", "s1", "s2")
@@ -136,17 +136,7 @@ class BitLatentTask(Task):
             latent_codes={label: codes for label in self.labels},
             factors=factors,
         )
-        train, val, test = split_indices(n, config.val_fraction, config.test_fraction, seed)
-        return MultimodalDataset(
-            name=self.name,
-            kind=self.kind,
-            train=whole.subset(train),
-            val=whole.subset(val),
-            test=whole.subset(test),
-            num_classes=self.num_classes_for(config),
-            description=self.description,
-            latent_joint_fn=lambda label: self.latent_joint(label, config),
-        )
+        return self.split_dataset(whole, config, seed)
 
 
 class GateTask(BitLatentTask):
