@@ -379,19 +379,6 @@ def config_record(
     return record
 
 
-def remove_stale_temporaries(out_dir: Path) -> list[Path]:
-    """Delete ``.<file>.*.tmp`` files an interrupted atomic write left in a run folder.
-
-    Only one run writes to a run folder at a time, so any such file is a leftover.
-    """
-    removed = []
-    for name in ("results.csv", "curves.csv", "config.json", "summary.md"):
-        for path in out_dir.glob(f".{name}.*.tmp"):
-            path.unlink(missing_ok=True)
-            removed.append(path)
-    return removed
-
-
 def fit_budget(
     config: RunConfig, n_train: int, said: set[str], report: Callable[[str], None]
 ) -> RunConfig:

@@ -15,9 +15,11 @@ import csv
 import io
 import json
 import os
+import socket
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -84,20 +86,37 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """Write ``payload`` to ``path`` so that readers see the old file or the new one, never half."""
+def writer_host() -> str:
+    """This machine's name as temp-file names carry it (no dots)."""
+    return socket.gethostname().replace(".", "_") or "host"
+
+
+def temp_prefix(path: Path) -> str:
+    """Name prefix of ``path``'s temporary files: ``.<name>.<host>.<pid>.`` (a later run can tell
+    a file abandoned by a dead writer from one another process is still writing)."""
+    return f".{path.name}.{writer_host()}.{os.getpid()}."
+
+
+def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Call ``write(handle)`` on a temp file next to ``path``, then rename it over ``path``:
+    readers see the old file or the new one, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path), suffix=".tmp")
     try:
         os.fchmod(fd, _new_file_mode())  # readable by whoever may read the user's other files
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """:func:`atomic_write_with` of ``payload``."""
+    atomic_write_with(path, lambda handle: handle.write(payload))
 
 
 def atomic_write_text(path: Path, text: str) -> None:

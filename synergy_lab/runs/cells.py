@@ -30,8 +30,15 @@ from synergy_lab.experiment import (
     evaluate_representations,
 )
 from synergy_lab.methods import METHODS
-from synergy_lab.results import CURVE_COLUMNS, DYNAMICS_COLUMNS, RESULT_COLUMNS, atomic_write_csv
-from synergy_lab.runs.files import atomic_path, atomic_write, atomic_write_bytes, folder_lock
+from synergy_lab.results import (
+    CURVE_COLUMNS,
+    DYNAMICS_COLUMNS,
+    RESULT_COLUMNS,
+    atomic_write_bytes,
+    atomic_write_csv,
+    atomic_write_with,
+)
+from synergy_lab.runs.files import atomic_path, folder_lock
 from synergy_lab.train import TrainedModel, train
 from synthetic import MultimodalDataset
 
@@ -206,7 +213,7 @@ def run_cell(
     fit_split = data.split(data.probe_split)
     z_fit = trained.represent(fit_split.x1, fit_split.x2)
     z_test = trained.represent(data.test.x1, data.test.x2)
-    atomic_write(
+    atomic_write_with(
         paths["representations"],
         lambda handle: np.savez_compressed(handle, z_fit=z_fit, z_test=z_test),
     )

@@ -22,7 +22,6 @@ from synergy_lab.experiment import (
     _check_run_folder,
     config_record,
     fit_budget,
-    remove_stale_temporaries,
 )
 from synergy_lab.results import atomic_write_json
 from synergy_lab.runs.cells import (
@@ -249,7 +248,7 @@ def run_cells(
     fingerprint = dataset_fingerprint(dataset)
     settings = folder_settings(config, grid, fingerprint)
     out_dir = prepare_folder(Path(out_dir), config, settings, new_folder, dataset)
-    for tmp in [*clean_stale_tmp(out_dir), *remove_stale_temporaries(out_dir)]:
+    for tmp in clean_stale_tmp(out_dir):
         report(f"removed {tmp}, left by a writer that was killed")
     specs = plan_cells(points, dataset, fingerprint)
     todo = []
