@@ -195,17 +195,23 @@ def empirical_latent_joint(
     return table / table.sum()
 
 
-def split_indices(
-    n: int, val_fraction: float, test_fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A seeded random partition of ``range(n)`` into train / val / test index arrays."""
+def split_sizes(n: int, val_fraction: float, test_fraction: float) -> tuple[int, int, int]:
+    """Sizes (train, val, test) of the partition :func:`split_indices` draws from ``n`` samples."""
     if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
         raise ValueError("val_fraction and test_fraction must be in [0, 1) and sum to less than 1")
-    order = np.random.default_rng(seed).permutation(n)
     n_val = int(round(n * val_fraction))
     n_test = int(round(n * test_fraction))
     if n - n_val - n_test < 1:
         raise ValueError(f"{n} samples leave no training data")
+    return n - n_val - n_test, n_val, n_test
+
+
+def split_indices(
+    n: int, val_fraction: float, test_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded random partition of ``range(n)`` into train / val / test index arrays."""
+    _, n_val, n_test = split_sizes(n, val_fraction, test_fraction)
+    order = np.random.default_rng(seed).permutation(n)
     return order[n_val + n_test :], order[:n_val], order[n_val : n_val + n_test]
 
 

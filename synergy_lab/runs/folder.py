@@ -44,6 +44,7 @@ from synergy_lab.runs.files import clean_stale_tmp
 from synergy_lab.runs.sweep import expand_grid
 from synergy_lab.train import resolve_device
 from synthetic import MultimodalDataset
+from synthetic.dataset import split_sizes
 
 
 @dataclass
@@ -192,10 +193,11 @@ def _describe(summary: dict[str, Any]) -> str:
 
 
 def _training_size(config: RunConfig, dataset: MultimodalDataset | None) -> int:
-    """Samples in the training split (drawing the task once for seed 0 when no data is given)."""
+    """Samples in the training split, from the task's split sizes (no data drawn for it)."""
     if dataset is not None:
         return len(dataset.train)
-    return len(synthetic.make_dataset(config.task, config.task_config, seed=config.seeds[0]).train)
+    task = config.task_config
+    return split_sizes(task.n_samples, task.val_fraction, task.test_fraction)[0]
 
 
 def run_experiment(
