@@ -15,6 +15,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+IMAGE_ENCODERS: tuple[str, ...] = ("small", "alexnet")
+POSITION_EMBEDDINGS: tuple[str, ...] = ("none", "sincos")
+ALEXNET_MIN_SIDE = 63  # smallest side AlexNet's convolutions and pools leave a 1 x 1 map for
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -31,7 +35,11 @@ class ModelConfig:
     mlp_ratio: float = 2.0
     vector_tokens: int = 4  # tokens per vector modality
     encoder_hidden: int = 64  # hidden width of the vector encoder MLP
-    cnn_channels: int = 32  # base channel count of the image encoder
+    cnn_channels: int = 32  # base channel count of the small image encoder
+    image_encoder: str = "small"  # "small" CNN (any size) or "alexnet" (224 px, the papers')
+    image_stages: int = 3  # small CNN: stride-2 stages (32 px / 2^3 = a 4 x 4 feature map)
+    image_grid: int = 4  # image tokens: the feature map is average-pooled to grid x grid cells
+    image_positions: str = "none"  # "none" or "sincos": fixed 2-D sin-cos position embeddings
     projection_dim: int = 32  # output width of the projection head
     dropout: float = 0.0
 
@@ -47,6 +55,24 @@ class ModelConfig:
             )
         if not 0 <= self.dropout < 1:
             raise ValueError(f"ModelConfig.dropout must be in [0, 1); got {self.dropout}")
+        if self.image_encoder not in IMAGE_ENCODERS:
+            raise ValueError(
+                f"ModelConfig.image_encoder must be one of {', '.join(IMAGE_ENCODERS)}; "
+                f"got {self.image_encoder!r}"
+            )
+        if not 1 <= self.image_stages <= 6:
+            raise ValueError(f"ModelConfig.image_stages must be in [1, 6]; got {self.image_stages}")
+        if self.image_grid < 1:
+            raise ValueError(f"ModelConfig.image_grid must be >= 1; got {self.image_grid}")
+        if self.image_positions not in POSITION_EMBEDDINGS:
+            raise ValueError(
+                f"ModelConfig.image_positions must be one of {', '.join(POSITION_EMBEDDINGS)}; "
+                f"got {self.image_positions!r}"
+            )
+        if self.image_positions == "sincos" and self.dim % 4:
+            raise ValueError(
+                f"ModelConfig.image_positions = 'sincos' needs dim divisible by 4; got {self.dim}"
+            )
 
 
 class VectorEncoder(nn.Module):
@@ -68,36 +94,99 @@ class VectorEncoder(nn.Module):
         return self.net(x).view(x.shape[0], self.num_tokens, self.dim)
 
 
-class ImageEncoder(nn.Module):
-    """(B, 3, H, W) -> (B, cells, dim): a small CNN; every cell of its last feature map is a token.
+def sincos_positions(grid: int, dim: int) -> Tensor:
+    """Fixed 2-D sin-cos position embeddings (grid * grid, dim), row-major cells.
 
-    Three stride-2 stages then adaptive pooling to a 4x4 grid, so any image size gives 16 tokens.
+    Half of the channels encode the row, half the column; each half is sin and cos of the
+    coordinate at dim/4 frequencies 1 / 10000^(k / (dim/4)) (the 2-D form of Vaswani et al.,
+    2017, as MAE, He et al., 2022, uses for image patches). ``dim`` must be divisible by 4.
     """
+    if dim % 4:
+        raise ValueError(f"sin-cos positions need dim divisible by 4; got {dim}")
+    quarter = dim // 4
+    omega = 1.0 / 10000 ** (torch.arange(quarter, dtype=torch.float64) / quarter)
+    rows, cols = torch.meshgrid(
+        torch.arange(grid, dtype=torch.float64), torch.arange(grid, dtype=torch.float64),
+        indexing="ij",
+    )  # fmt: skip
+    parts = []
+    for coordinate in (rows.reshape(-1), cols.reshape(-1)):
+        angles = coordinate[:, None] * omega[None, :]  # (grid^2, dim/4)
+        parts += [torch.sin(angles), torch.cos(angles)]
+    return torch.cat(parts, dim=1).float()
 
-    grid = 4
+
+def _small_cnn(in_channels: int, channels: int, stages: int) -> tuple[nn.Sequential, int]:
+    """``stages`` stride-2 stages of two 3x3 convolutions (BatchNorm, GELU); channels double."""
+
+    def stage(cin: int, cout: int) -> nn.Sequential:
+        return nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride=2, padding=1),
+            nn.BatchNorm2d(cout),
+            nn.GELU(),
+            nn.Conv2d(cout, cout, 3, padding=1),
+            nn.BatchNorm2d(cout),
+            nn.GELU(),
+        )
+
+    widths = [channels * 2**i for i in range(stages)]
+    inputs = [in_channels, *widths[:-1]]
+    layers = [stage(cin, cout) for cin, cout in zip(inputs, widths, strict=True)]
+    return nn.Sequential(*layers), widths[-1]
+
+
+def _alexnet(in_channels: int) -> tuple[nn.Sequential, int]:
+    """The convolutional part of AlexNet (Krizhevsky et al., 2012): 224 px -> 256 x 6 x 6."""
+    layers = nn.Sequential(
+        nn.Conv2d(in_channels, 64, 11, stride=4, padding=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, stride=2),
+        nn.Conv2d(64, 192, 5, padding=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, stride=2),
+        nn.Conv2d(192, 384, 3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(384, 256, 3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(256, 256, 3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(3, stride=2),
+    )
+    return layers, 256
+
+
+class ImageEncoder(nn.Module):
+    """(B, 3, H, W) -> (B, grid * grid, dim): a CNN whose pooled feature-map cells are tokens.
+
+    ``image_encoder = "small"``: ``image_stages`` stride-2 stages (32 px and 3 stages: a 4 x 4
+    map); ``"alexnet"``: AlexNet's convolutions (a 6 x 6 map at 224 px), as the Trifeatures
+    experiments of CoMM and InfMasking use. The map is average-pooled to ``image_grid`` cells a
+    side (a smaller map is repeated, as for 8 px images), each cell projected to a token; with
+    ``image_positions = "sincos"`` a fixed 2-D sin-cos embedding of the cell's position is added,
+    so a token masked during fusion loses it too.
+    """
 
     def __init__(self, in_channels: int, config: ModelConfig) -> None:
         super().__init__()
-        c = config.cnn_channels
-
-        def stage(cin: int, cout: int) -> nn.Sequential:
-            return nn.Sequential(
-                nn.Conv2d(cin, cout, 3, stride=2, padding=1),
-                nn.BatchNorm2d(cout),
-                nn.GELU(),
-                nn.Conv2d(cout, cout, 3, padding=1),
-                nn.BatchNorm2d(cout),
-                nn.GELU(),
-            )
-
-        self.net = nn.Sequential(stage(in_channels, c), stage(c, 2 * c), stage(2 * c, 4 * c))
+        if config.image_encoder == "alexnet":
+            self.net, width = _alexnet(in_channels)
+        else:
+            self.net, width = _small_cnn(in_channels, config.cnn_channels, config.image_stages)
+        self.grid = config.image_grid
         self.pool = nn.AdaptiveAvgPool2d(self.grid)
-        self.to_tokens = nn.Linear(4 * c, config.dim)
+        self.to_tokens = nn.Linear(width, config.dim)
         self.num_tokens = self.grid * self.grid
+        positions = (
+            sincos_positions(self.grid, config.dim)
+            if config.image_positions == "sincos"
+            else torch.zeros(self.num_tokens, config.dim)
+        )
+        self.register_buffer("positions", positions, persistent=False)
 
     def forward(self, x: Tensor) -> Tensor:
-        features = self.pool(self.net(x))  # (B, 4c, grid, grid)
-        return self.to_tokens(features.flatten(2).transpose(1, 2))
+        features = self.pool(self.net(x))  # (B, width, grid, grid)
+        tokens = self.to_tokens(features.flatten(2).transpose(1, 2))
+        return tokens + self.positions.to(tokens.dtype)
 
 
 class Block(nn.Module):
@@ -157,6 +246,13 @@ def make_encoder(input_shape: tuple[int, ...], config: ModelConfig) -> nn.Module
     if len(input_shape) == 1:
         return VectorEncoder(input_shape[0], config)
     if len(input_shape) == 3:
+        side = min(input_shape[1:])
+        if config.image_encoder == "alexnet":
+            if side < ALEXNET_MIN_SIDE:
+                raise ValueError(
+                    f"image_encoder 'alexnet' needs images of at least {ALEXNET_MIN_SIDE} px; "
+                    f"got {side} px (use image_encoder 'small')"
+                )
         return ImageEncoder(input_shape[0], config)
     raise ValueError(f"input shape must be (d,) or (C, H, W); got {input_shape}")
 

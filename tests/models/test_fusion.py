@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
 from synergy_lab.models import AttentionPooling, FusionModel, ModelConfig
+from synergy_lab.models.fusion import sincos_positions
 
 TINY = ModelConfig(
     dim=8, depth=1, heads=2, vector_tokens=3, encoder_hidden=16, cnn_channels=4, projection_dim=6
@@ -141,5 +144,73 @@ def test_fuse_needs_a_modality_and_shapes_are_checked() -> None:
     ],
 )
 def test_bad_model_config_is_rejected(kwargs: dict[str, float], name: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        ModelConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_sincos_positions_are_the_documented_formula_and_distinct() -> None:
+    grid, dim = 3, 8
+    positions = sincos_positions(grid, dim)
+    assert positions.shape == (grid * grid, dim)
+    omega = 1.0 / 10000 ** (torch.arange(2, dtype=torch.float64) / 2)
+    for cell in range(grid * grid):
+        row, col = divmod(cell, grid)
+        expected = torch.cat(
+            [
+                torch.sin(row * omega),
+                torch.cos(row * omega),
+                torch.sin(col * omega),
+                torch.cos(col * omega),
+            ]
+        ).float()
+        torch.testing.assert_close(positions[cell], expected)
+    assert len({tuple(p.tolist()) for p in positions}) == grid * grid  # every cell its own code
+    with pytest.raises(ValueError, match="divisible by 4"):
+        sincos_positions(3, 6)
+
+
+def test_token_grid_with_positions_adds_them_and_masking_removes_them() -> None:
+    config = ModelConfig(
+        dim=8, heads=2, cnn_channels=4, image_stages=2, image_grid=3, image_positions="sincos"
+    )
+    torch.manual_seed(0)
+    model = FusionModel(((3, 16, 16), (3, 16, 16)), config).eval()
+    plain = FusionModel(
+        ((3, 16, 16), (3, 16, 16)), dataclasses.replace(config, image_positions="none")
+    ).eval()
+    plain.load_state_dict(model.state_dict())  # positions are a fixed buffer, not a weight
+    x = torch.rand(2, 3, 16, 16)
+    with torch.no_grad():
+        t1, _ = model.tokens(x, x)
+        p1, _ = plain.tokens(x, x)
+    assert t1.shape == (2, 9, 8)
+    torch.testing.assert_close(t1 - p1, sincos_positions(3, 8).expand(2, -1, -1))
+    keep = torch.zeros(2, 9, dtype=torch.bool)
+    masked = model.mask(t1, keep)
+    assert torch.equal(masked, model.mask_token.expand(2, 9, 8))  # position gone with the token
+
+
+def test_alexnet_encoder_gives_a_six_by_six_grid_and_rejects_small_images() -> None:
+    config = ModelConfig(dim=8, heads=2, image_encoder="alexnet", image_grid=6)
+    torch.manual_seed(0)
+    model = FusionModel(((3, 224, 224), (3, 224, 224)), config).eval()
+    with torch.no_grad():
+        net = model.encoders[0].net  # type: ignore[union-attr]
+        assert tuple(net(torch.rand(1, 3, 224, 224)).shape) == (1, 256, 6, 6)
+    with pytest.raises(ValueError, match="at least 63 px"):
+        FusionModel(((3, 32, 32), (3, 32, 32)), config)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"image_encoder": "vgg"}, "image_encoder"),
+        ({"image_stages": 0}, "image_stages"),
+        ({"image_grid": 0}, "image_grid"),
+        ({"image_positions": "learned"}, "image_positions"),
+        ({"image_positions": "sincos", "dim": 6, "heads": 2}, "divisible by 4"),
+    ],
+)
+def test_bad_image_encoder_settings_are_rejected(kwargs: dict[str, object], name: str) -> None:
     with pytest.raises(ValueError, match=name):
         ModelConfig(**kwargs)  # type: ignore[arg-type]
