@@ -1,9 +1,9 @@
 """``trifeature``: bimodal Trifeatures image pairs with shared, private and synergistic parts.
 
 Built like the bimodal Trifeatures benchmark of CoMM (Dufumier et al., ICLR 2025, "What to
-align in multimodal contrastive learning?") from the Trifeatures stimuli of Hermann & Lampinen
-(NeurIPS 2020): each modality is one image (shape, texture, colour; 10 values each), drawn by
-:mod:`synthetic.render`.
+align in multimodal contrastive learning?") and InfMasking, from the Trifeatures stimuli of
+Hermann & Lampinen (NeurIPS 2020): each modality is one image, a (shape, texture, colour)
+triple out of 10 x 10 x 10, drawn by :mod:`synthetic.render`.
 
 - Both images show the same shape: label ``R`` = shape (10 classes, redundant).
 - Each image has its own texture: ``U1`` = texture of image 1, ``U2`` = texture of image 2.
@@ -12,25 +12,57 @@ align in multimodal contrastive learning?") from the Trifeatures stimuli of Herm
   alone says anything about S: given texture 1 alone, or colour 2 alone, S keeps its prior.
 - Colour of image 1 is free (a nuisance), as are rotations and positions.
 
-The bias. CoMM trains on pairs restricted to the bijection, so (texture 1, colour 2) co-occur
-and a method can learn their link without labels. Here the train split draws the pair from the
-bijection with probability ``trifeature_train_synergy_rate`` (0.9 by default; 1.0 is CoMM's
-fully biased set, where S is constant on train) and otherwise uniformly among the 9 other
-colours. Val and test are drawn the same way with ``trifeature_eval_synergy_rate`` (0.5: S is
-balanced, chance = 50%). ``latent_joint`` describes the val / test distribution; the train
-split's codes follow the biased rate instead. Probes are therefore fitted on the unbiased val
-split (``probe_split="val"``): fitted on train, a probe for S sees 90% positives and a probe for
-U1 learns to read texture 1 off the colour of image 2, which is right 90% of the time on train
-but only 50% on test.
+A pair is drawn from p0: shape, colour 1 and texture 2 uniform, (texture 1, colour 2) in the
+bijection with probability ``rate`` and otherwise uniform among the 9 other colours.
+
+Protocol ``"paper"`` (``TaskConfig.trifeature_protocol``, the default), as in the papers' code:
+
+- A fixed random ``trifeature_heldout_fraction`` (20%) of the 1000 triples is held out
+  (:func:`heldout_triples`, seeded by ``HELDOUT_SEED``). ``test`` pairs use held-out triples
+  only (both images); ``val`` and both training sets use the other 80% only. Each split is p0
+  conditioned on that (pairs are redrawn until both triples are allowed).
+- Two training sets, each as large as the train split of :func:`split_sizes`, as
+  ``MultimodalDataset.training_groups``: ``"RU"`` (labels R, U1, U2) on unbiased pairs at rate
+  1/10, where colour 2 is independent of texture 1, and ``"S"`` (label S and the shortcut
+  labels) at :func:`train_synergy_rate` (1.0: S = 1 on every training pair, so that a method
+  can link texture 1 to colour 2 without labels). ``dataset.train`` is the RU set.
+- Shortcut labels, probed on the S model: ``colour1``, ``colour2`` (10 classes each) and
+  ``position1`` (quadrant 0..3 of image 1's shape centre, uniform and independent of all
+  else). Do they let the S model tell pairs apart without the texture/colour link?
+- ``val`` (probe fitting, ``probe_split="val"``) and ``test`` are at
+  ``trifeature_eval_synergy_rate`` (0.5: S balanced). ``latent_joint`` describes ``test``
+  exactly (:func:`paper_test_joint`); val is the same law on kept triples.
+
+Protocol ``"single"`` (the earlier behaviour, unchanged): one model for every label, trained
+on a train split drawn at ``train_synergy_rate`` (0.9 by default; 1.0 is CoMM's fully biased
+set, where S is constant on train), val / test at the eval rate, no triple held out, labels R,
+U1, U2, S only. Probes are fitted on the unbiased val split: fitted on a biased train, a probe
+for S sees 90% positives and a probe for U1 learns to read texture 1 off colour 2.
 
 Latent codes, per label: for each image, the part of its attributes that carries information
-about the label (so tables stay 10 x 10 x k). ``R``: (shape 1, shape 2) = (shape, shape);
-``U1``: (texture 1, colour 2), since through the bijection colour 2 says something about
-texture 1; ``U2``: (texture 1, texture 2), image 1 saying nothing about texture 2; ``S``:
-(texture 1, colour 2). Exact PIDs at the eval rate 0.5: R -> log2(10) = 3.32 bits of
-redundancy; U2 -> 3.32 bits unique to image 2; U1 -> 0.74 bits of redundancy (what colour 2
-tells about texture 1) and 2.58 bits unique to image 1; S -> h(rate) bits of pure synergy (1
-bit at 0.5). U2 is the clean measure of uniqueness.
+about the label (so tables stay small). ``R``: (shape 1, shape 2) = (shape, shape); ``U1``:
+(texture 1, colour 2), since through the bijection colour 2 says something about texture 1;
+``U2``: (texture 1, texture 2); ``S``: (texture 1, colour 2); ``colour1``: (colour 1,
+colour 2); ``colour2``: (texture 1, colour 2); ``position1``: (quadrant 1, quadrant 2).
+
+Exact BROJA PIDs (bits; R, U1, U2, S) at the eval rate 0.5. ``"single"``: R -> 3.32 bits
+(log2 10) of redundancy; U1 -> 0.74 redundancy + 2.58 unique to image 1; U2 -> 3.32 unique to
+image 2; S -> h(rate) bits of pure synergy (1 bit at 0.5). ``"paper"`` at the default held-out
+fraction 0.2: conditioning on held-out triples couples the shape with each image's texture
+and colour, and through the shared shape the two images' attributes with each other, so S is
+no longer exactly pure synergy for these codes and the other labels shift a little:
+
+=========  ======  ======  ======  ======
+label        R       U1      U2      S
+=========  ======  ======  ======  ======
+R          3.2450  0       0       0
+U1         0.6801  2.6098  0       0
+U2         0.0844  0       3.2252  0
+S          0.0065  0.0083  0       0.9847
+colour1    0.0615  3.2241  0       0
+colour2    0.6801  0       2.5887  0
+position1  0       2.0000  0       0
+=========  ======  ======  ======  ======
 """
 
 from __future__ import annotations
@@ -148,17 +180,21 @@ def heldout_triples(fraction: float) -> np.ndarray:
     flat = np.zeros(n_triples, dtype=bool)
     flat[order[: round(fraction * n_triples)]] = True
     heldout = flat.reshape(N_VALUES, N_VALUES, N_VALUES)
-    for name, allowed in (("held-out", heldout), ("kept", ~heldout)):
-        has_texture = allowed.any(axis=2)  # (shape, texture): some colour of that triple allowed
-        has_colour = allowed.any(axis=1)  # (shape, colour): some texture
+    paired = _pair_synergy().astype(bool)[None]  # (1, texture1, colour2)
+    sets: tuple[tuple[str, str, np.ndarray], ...] = (
+        ("held-out", "larger", heldout),
+        ("kept", "smaller", np.logical_not(heldout)),
+    )
+    for name, remedy, allowed in sets:
+        has_texture = np.asarray(allowed.any(axis=2))  # (shape, texture): some colour allowed
+        has_colour = np.asarray(allowed.any(axis=1))  # (shape, colour): some texture allowed
         pair_ok = has_texture[:, :, None] & has_colour[:, None, :]  # (shape, texture1, colour2)
-        s = _pair_synergy().astype(bool)[None]
-        for value, mask in ((1, s), (0, ~s)):
+        for value, mask in ((1, paired), (0, ~paired)):
             lacking = np.flatnonzero(~(pair_ok & mask).any(axis=(1, 2)))
             if lacking.size:
                 raise ValueError(
                     f"trifeature held-out fraction {fraction} leaves shape {lacking[0]} with no "
-                    f"{name} pair of S = {value}; use a larger or smaller fraction"
+                    f"{name} pair of S = {value}; use a {remedy} fraction"
                 )
     heldout.setflags(write=False)
     return heldout
@@ -167,9 +203,10 @@ def heldout_triples(fraction: float) -> np.ndarray:
 def allowed_pairs(factors: dict[str, np.ndarray], allowed: np.ndarray) -> np.ndarray:
     """(n,) bool: both images' (shape, texture, colour) triples are allowed by ``allowed``."""
     shape = factors["shape"]
-    return allowed[shape, factors["texture1"], factors["colour1"]] & allowed[
-        shape, factors["texture2"], factors["colour2"]
-    ]
+    return (
+        allowed[shape, factors["texture1"], factors["colour1"]]
+        & allowed[shape, factors["texture2"], factors["colour2"]]
+    )
 
 
 def sample_allowed_attributes(
