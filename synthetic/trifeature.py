@@ -23,15 +23,18 @@ Protocol ``"paper"`` (``TaskConfig.trifeature_protocol``, the default), as in th
   conditioned on that (pairs are redrawn until both triples are allowed).
 - Two training sets, each as large as the train split of :func:`split_sizes`, as
   ``MultimodalDataset.training_groups``: ``"RU"`` (labels R, U1, U2) on unbiased pairs at rate
-  1/10, where colour 2 is independent of texture 1, and ``"S"`` (label S and the shortcut
-  labels) at :func:`train_synergy_rate` (1.0: S = 1 on every training pair, so that a method
-  can link texture 1 to colour 2 without labels). ``dataset.train`` is the RU set.
+  1/10, where colour 2 is independent of texture 1 under p0 (restricted to kept triples,
+  the two share 4e-5 bits through the shape; P(S = 1) = 0.0997), and ``"S"`` (label S and
+  the shortcut labels) at :func:`train_synergy_rate` (1.0: S = 1 on every training pair, so
+  that a method can link texture 1 to colour 2 without labels). ``dataset.train`` is the RU
+  set.
 - Shortcut labels, probed on the S model: ``colour1``, ``colour2`` (10 classes each) and
   ``position1`` (quadrant 0..3 of image 1's shape centre, uniform and independent of all
   else). Do they let the S model tell pairs apart without the texture/colour link?
 - ``val`` (probe fitting, ``probe_split="val"``) and ``test`` are at
-  ``trifeature_eval_synergy_rate`` (0.5: S balanced). ``latent_joint`` describes ``test``
-  exactly (:func:`paper_test_joint`); val is the same law on kept triples.
+  ``trifeature_eval_synergy_rate`` (0.5; P(S = 1) = 0.4992 on val, 0.4869 on test).
+  ``latent_joint`` describes ``test`` exactly (:func:`paper_test_joint`); val is the same law
+  on kept triples (:func:`pair_joint`).
 
 Protocol ``"single"`` (the earlier behaviour, unchanged): one model for every label, trained
 on a train split drawn at ``train_synergy_rate`` (0.9 by default; 1.0 is CoMM's fully biased
@@ -237,15 +240,22 @@ def quadrant(poses: Poses) -> np.ndarray:
     return (2 * (centre[:, 1] > 0.5) + (centre[:, 0] > 0.5)).astype(np.int64)
 
 
-def paper_test_joint(rate: float, fraction: float) -> np.ndarray:
-    """Exact p(shape, texture1, colour1, texture2, colour2) (10,)*5 of the paper's test pairs.
+def pair_joint(rate: float, allowed: np.ndarray) -> np.ndarray:
+    """Exact p(shape, texture1, colour1, texture2, colour2) (10,)*5 of pairs drawn from p0 at
+    ``rate`` conditioned on both triples being ``allowed`` ((10, 10, 10) bool).
 
-    p0 (shape, colour 1, texture 2 uniform; (texture 1, colour 2) from
-    :func:`pair_probabilities`) restricted to pairs whose two triples are held out, normalised.
+    p0: shape, colour 1 and texture 2 uniform, (texture 1, colour 2) from
+    :func:`pair_probabilities`. The paper's test split is ``pair_joint(eval rate, HELDOUT)``.
     """
-    heldout = heldout_triples(fraction).astype(np.float64)
-    joint = np.einsum("ac,sab,sdc->sabdc", pair_probabilities(rate), heldout, heldout)
+    weights = np.asarray(allowed, dtype=np.float64)
+    joint = np.einsum("ac,sab,sdc->sabdc", pair_probabilities(rate), weights, weights)
     return joint / joint.sum()
+
+
+def paper_test_joint(rate: float, fraction: float) -> np.ndarray:
+    """Exact p(shape, texture1, colour1, texture2, colour2) of the paper's test pairs: p0 at
+    ``rate`` restricted to pairs whose two triples are both held out."""
+    return pair_joint(rate, heldout_triples(fraction))
 
 
 def _deterministic_table(p_codes: np.ndarray, label_is_code: int) -> np.ndarray:
