@@ -10,7 +10,7 @@ torch.
 
 from synthetic.base import Task
 from synthetic.config import TaskConfig
-from synthetic.dataset import MultimodalDataset, Split, from_arrays
+from synthetic.dataset import MultimodalDataset, Split, TrainingGroup, from_arrays
 from synthetic.readers import from_multibench_affect, from_npz, read_multibench_affect, read_npz
 from synthetic.registry import TASKS, get_task, make_dataset
 
@@ -20,6 +20,7 @@ __all__ = [
     "Split",
     "Task",
     "TaskConfig",
+    "TrainingGroup",
     "from_arrays",
     "from_multibench_affect",
     "from_npz",

@@ -2,7 +2,7 @@
 
 Each task reads the fields it needs and ignores the rest: ``noise`` and ``hidden`` only matter
 for the vector tasks, ``bits_*`` and ``strength_*`` only for ``mix``, ``image_size`` and the
-``trifeature_*`` rates only for ``trifeature``, the ``ladder_*`` rung settings only for
+``trifeature_*`` settings only for ``trifeature``, the ``ladder_*`` rung settings only for
 ``ladder``.
 """
 
@@ -19,6 +19,7 @@ MAX_LADDER_BITS_R = 8  # ladder: shared bits (dominance up to 8 : 1 against a 1-
 MAX_LADDER_BITS_U = 3  # ladder: private labelled bits per modality
 MAX_LADDER_NUISANCE_BITS = 9  # ladder: private unlabelled bits per modality (richness)
 MAX_LADDER_SYNERGY_LABELS = 3  # ladder: S, S2, S3
+TRIFEATURE_PROTOCOLS = ("paper", "single")  # see synthetic/trifeature.py
 MAX_LADDER_BLOCK_BITS = 16  # ladder: latent bits one random network of a modality may see
 
 
@@ -47,7 +48,12 @@ class TaskConfig:
     strength_u1: float = 1.0  # mix: ... on U1
     strength_u2: float = 1.0  # mix: ... on U2
     strength_s: float = 1.0  # mix: ... on S
-    trifeature_train_synergy_rate: float = 0.9  # P((texture1, colour2) in the bijection), train
+    trifeature_protocol: str = "paper"  # "paper": CoMM's held-out triples and R/U vs S training
+    # sets; "single": one model for all labels on one train split biased towards the bijection
+    trifeature_heldout_fraction: float = 0.2  # paper: share of the 1000 triples kept for test
+    # P((texture1, colour2) in the bijection) on train; None: the protocol's own (single: 0.9,
+    # paper: 1.0 for the S group; the R/U group of paper always uses the independent rate 0.1)
+    trifeature_train_synergy_rate: float | None = None
     trifeature_eval_synergy_rate: float = 0.5  # the same for val / test (and latent_joint)
     ladder_modulus: int = 2  # ladder (order): S = (s1 + s2) mod m, m in [2, 16]
     ladder_parity_bits: int = 0  # ladder (order): k >= 2 makes S the parity of k bits instead
@@ -100,17 +106,37 @@ class TaskConfig:
             value = getattr(self, name)
             if not 0 <= value <= 1:
                 raise ValueError(f"TaskConfig.{name} must be in [0, 1]; got {value}")
-        if not 0 <= self.trifeature_train_synergy_rate <= 1:
+        self._check_trifeature()
+        self._check_ladder()
+
+    def _check_trifeature(self) -> None:
+        """The trifeature protocol, held-out fraction and synergy rates, each in its range."""
+        if self.trifeature_protocol not in TRIFEATURE_PROTOCOLS:
             raise ValueError(
-                "TaskConfig.trifeature_train_synergy_rate must be in [0, 1]; got "
-                f"{self.trifeature_train_synergy_rate}"
+                "TaskConfig.trifeature_protocol must be one of "
+                f"{', '.join(map(repr, TRIFEATURE_PROTOCOLS))}; got {self.trifeature_protocol!r}"
+            )
+        fraction = self.trifeature_heldout_fraction
+        if (
+            isinstance(fraction, bool)
+            or not isinstance(fraction, int | float)
+            or not 0 < fraction <= 0.5
+        ):
+            raise ValueError(
+                f"TaskConfig.trifeature_heldout_fraction must be in (0, 0.5]; got {fraction!r}"
+            )
+        rate = self.trifeature_train_synergy_rate
+        if rate is not None and (
+            isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1
+        ):
+            raise ValueError(
+                f"TaskConfig.trifeature_train_synergy_rate must be None or in [0, 1]; got {rate!r}"
             )
         if not 0 < self.trifeature_eval_synergy_rate < 1:
             raise ValueError(
                 "TaskConfig.trifeature_eval_synergy_rate must be in (0, 1) so that both classes "
                 f"occur; got {self.trifeature_eval_synergy_rate}"
             )
-        self._check_ladder()
 
     def _check_ladder(self) -> None:
         """The ladder's rung parameters: each in its range, and the rung's blocks realisable."""

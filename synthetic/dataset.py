@@ -9,12 +9,15 @@ numpy only: importing this module never imports torch.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
 SPLITS: tuple[str, ...] = ("train", "val", "test")
+GROUP_NAME = re.compile(r"[A-Za-z0-9_-]+")  # training group names: safe in file and folder names
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,16 @@ class Split:
 
 
 @dataclass(frozen=True)
+class TrainingGroup:
+    """Labels whose representation is learned on a training split of their own (e.g. the
+    Trifeatures protocol trains R/U on unbiased pairs and S on fully biased pairs)."""
+
+    name: str  # e.g. "RU", "S"; short, [A-Za-z0-9_-]
+    labels: tuple[str, ...]
+    train: Split
+
+
+@dataclass(frozen=True)
 class MultimodalDataset:
     """Train / val / test splits of a bimodal dataset plus what is known about its labels.
 
@@ -58,6 +71,11 @@ class MultimodalDataset:
     ``probe_split`` names the split probes are fitted on ("train" or "val"; never "test"). It is
     "val" for tasks whose training split is deliberately biased (``trifeature``): a probe should
     read the representation under the distribution it is tested on, not learn the bias.
+
+    ``training_groups`` (empty for most tasks: one model learns every label on ``train``)
+    partition the labels into groups that are each learned by a model of their own, trained on
+    the group's own ``train`` split; val and test are shared. :meth:`for_group` gives the
+    dataset one such model sees.
     """
 
     name: str
@@ -70,11 +88,48 @@ class MultimodalDataset:
     latent_joint_fn: Callable[[str], np.ndarray] | None = None
     probe_split: str = "train"
     preprocessing: str = ""  # what was done to the user's arrays (e.g. standardised features)
+    training_groups: tuple[TrainingGroup, ...] = ()
 
     def __post_init__(self) -> None:
         if self.probe_split not in ("train", "val"):
             raise ValueError(
                 f"probe_split must be 'train' or 'val' (never 'test'); got {self.probe_split!r}"
+            )
+        self._check_training_groups()
+
+    def _check_training_groups(self) -> None:
+        """Groups (if any) partition the labels, have distinct safe names and matching inputs."""
+        owner: dict[str, str] = {}
+        for group in self.training_groups:
+            if not isinstance(group.name, str) or not GROUP_NAME.fullmatch(group.name):
+                raise ValueError(
+                    f"training group name {group.name!r} must be letters, digits, '_' or '-'"
+                )
+            if any(g.name == group.name for g in self.training_groups if g is not group):
+                raise ValueError(f"training group name {group.name!r} is used twice")
+            for label in group.labels:
+                if label not in self.num_classes:
+                    raise ValueError(
+                        f"training group {group.name!r} names unknown label {label!r}; "
+                        f"labels of {self.name!r}: {', '.join(self.num_classes)}"
+                    )
+                if label in owner:
+                    raise ValueError(
+                        f"label {label!r} is in two training groups: {owner[label]!r} and "
+                        f"{group.name!r}"
+                    )
+                owner[label] = group.name
+            shapes = (tuple(group.train.x1.shape[1:]), tuple(group.train.x2.shape[1:]))
+            if shapes != self.input_shapes:
+                raise ValueError(
+                    f"training group {group.name!r} has inputs of shapes {shapes}; the dataset's "
+                    f"train split has {self.input_shapes}"
+                )
+        missing = [label for label in self.num_classes if label not in owner]
+        if self.training_groups and missing:
+            raise ValueError(
+                f"label(s) {', '.join(map(repr, missing))} are in no training group; every "
+                "label must be in exactly one"
             )
 
     @property
@@ -104,6 +159,20 @@ class MultimodalDataset:
         if self.latent_joint_fn is None:
             raise ValueError(f"dataset {self.name!r} has no known ground-truth latent table")
         return self.latent_joint_fn(label)
+
+    def for_group(self, group: TrainingGroup) -> MultimodalDataset:
+        """The dataset the model of ``group`` sees: its own train split and only its labels."""
+        if group.name not in (g.name for g in self.training_groups):
+            raise ValueError(
+                f"{group.name!r} is not a training group of dataset {self.name!r}; its groups: "
+                f"{', '.join(g.name for g in self.training_groups) or 'none'}"
+            )
+        return dataclasses.replace(
+            self,
+            train=group.train,
+            num_classes={k: v for k, v in self.num_classes.items() if k in group.labels},
+            training_groups=(),
+        )
 
     @property
     def input_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
