@@ -282,6 +282,14 @@ def run(
     baselines: Annotated[
         bool, typer.Option(help="Add the untrained (random) and supervised bounds.")
     ] = True,
+    preset: Annotated[
+        str | None,
+        typer.Option(
+            help="Trifeatures settings bundle: 'cpu' (32 px, the whole table in ~1.5 h on 2 "
+            "cores) or 'paper' (224 px, AlexNet, 100 epochs: for a GPU). The config file and "
+            "options given override it; see synergy_lab/presets.py."
+        ),
+    ] = None,
     quick: Annotated[
         bool,
         typer.Option(
@@ -353,7 +361,16 @@ def run(
         for name, values in file.items():
             if not isinstance(values, dict):
                 raise ValueError(f"[{name}] must be a table of settings; got {values!r}")
-        run_file = _run_section(file.get("run", {}))
+        base: dict[str, dict[str, Any]] = {}
+        if preset is not None:
+            from synergy_lab.presets import preset_sections
+
+            base = preset_sections(preset)
+            if task is not None and task != base["run"]["task"]:
+                raise ValueError(
+                    f"--preset {preset} is for task {base['run']['task']!r}; got --task {task}"
+                )
+        run_file = {**_run_section(base.get("run", {})), **_run_section(file.get("run", {}))}
         task_name = str(task or run_file.get("task", "xor"))
         get_task(task_name)
         if methods is not None and not _split_names(methods):
@@ -371,13 +388,13 @@ def run(
         task_config = _build(
             TaskConfig,
             "task",
-            {**quick_task, **file.get("task", {})},
+            {**base.get("task", {}), **quick_task, **file.get("task", {})},
             {"n_samples": samples, "image_size": image_size},
         )
         train_config = _build(
             TrainConfig,
             "train",
-            {**quick_train, **file.get("train", {})},
+            {**base.get("train", {}), **quick_train, **file.get("train", {})},
             {
                 "epochs": epochs,
                 "batch_size": batch_size,
@@ -389,7 +406,7 @@ def run(
         method_config = _build(
             MethodConfig,
             "method",
-            file.get("method", {}),
+            {**base.get("method", {}), **file.get("method", {})},
             {"mask_ratio": mask_ratio, "num_masks": num_masks, "temperature": temperature},
         )
         run_config = RunConfig(
@@ -402,10 +419,14 @@ def run(
             seeds=tuple(range(seeds or run_file.get("seeds", QUICK_SEEDS if quick else 3))),
             baselines=baselines,
             task_config=task_config,
-            model=_build(ModelConfig, "model", file.get("model", {}), {}),
+            model=_build(
+                ModelConfig, "model", {**base.get("model", {}), **file.get("model", {})}, {}
+            ),
             method=method_config,
             train=train_config,
-            augment=_build(AugmentConfig, "augment", file.get("augment", {}), {}),
+            augment=_build(
+                AugmentConfig, "augment", {**base.get("augment", {}), **file.get("augment", {})}, {}
+            ),
             probe=_build(
                 ProbeConfig,
                 "probe",

@@ -199,3 +199,38 @@ def test_threads_option_reaches_the_cells(tmp_path: Path, monkeypatch) -> None:
     result = invoke("run", "--threads", "2", "--jobs", "1", "--out", str(tmp_path / "r"))
     assert result.exit_code == 130, result.output
     assert seen["threads"] == 2 and seen["jobs"] == 1
+
+
+def test_preset_lays_settings_under_the_config_file_and_the_options(tmp_path: Path):
+    file = tmp_path / "mine.toml"
+    file.write_text("[model]\ndim = 16\n")
+    out = tmp_path / "run"
+    result = invoke(
+        "run", "--preset", "cpu", "--samples", "300", "--epochs", "1", "--seeds", "1",
+        "--methods", "random", "--no-baselines", "--no-progress", "--config", str(file),
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert config["task"] == "trifeature"
+    assert config["task_config"]["trifeature_protocol"] == "paper"
+    assert config["task_config"]["image_size"] == 32 and config["task_config"]["n_samples"] == 300
+    assert config["model"]["image_grid"] == 6 and config["model"]["image_positions"] == "sincos"
+    assert config["model"]["dim"] == 16  # the file overrides the preset
+    assert config["train"]["epochs"] == 1 and config["train"]["batch_size"] == 64
+    assert config["method"]["num_masks"] == 6 and config["method"]["mask_ramp"] == 1.0
+    assert config["augment"]["image_preset"] == "paper"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--preset", "gpu"], "unknown preset 'gpu'; valid presets: paper, cpu"),
+        (["--preset", "cpu", "--task", "xor"], "--preset cpu is for task 'trifeature'"),
+    ],
+)
+def test_bad_preset_is_one_clear_line(tmp_path: Path, args: list[str], message: str):
+    result = invoke("run", *args, "--out", str(tmp_path / "run"))
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output

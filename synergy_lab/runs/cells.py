@@ -143,8 +143,11 @@ def _to_python(value: Any) -> Any:
     return value
 
 
-def _curve_rows(trained: TrainedModel, spec: CellSpec) -> pd.DataFrame:
-    """The trainer's logged loss parts in long form (method, seed, grid..., step, part, value)."""
+def _curve_rows(trained: TrainedModel, spec: CellSpec, group: str = "") -> pd.DataFrame:
+    """The trainer's logged loss parts in long form (method, seed, grid..., step, part, value).
+
+    A model of a training group logs its parts as ``<group>/<part>`` (e.g. ``S/loss``).
+    """
     grid = {k: v for k, v in spec.grid}
     rows = [
         {
@@ -152,7 +155,7 @@ def _curve_rows(trained: TrainedModel, spec: CellSpec) -> pd.DataFrame:
             "seed": spec.seed,
             **grid,
             "step": int(entry["step"]),
-            "part": part,
+            "part": f"{group}/{part}" if group else part,
             "value": value,
         }  # fmt: skip
         for entry in trained.loss_curve
@@ -190,46 +193,65 @@ def run_cell(
     )
     # the supervised reference trains on the split the probes read (unbiased), not on train
     split = data.probe_split if spec.method == "supervised" else config.train.split
-    epoch_rows: list[dict[str, Any]] = []
-    hook = (
-        dynamics_hook(data, config.probe, every=config.probe_every, seed=spec.seed, rows=epoch_rows)
-        if config.probe_every
-        else None
-    )
-    trained = train(
-        spec.method,
-        data,
-        train_config=dataclasses.replace(config.train, seed=spec.seed, split=split),
-        model_config=config.model,
-        method_config=_method_config(config, data),
-        augment_config=config.augment,
-        on_epoch=hook,
-    )
-    if trainable:
-        say(f"{spec.method:>12} seed {spec.seed}: evaluating (probes and PID)")
     paths = spec.paths(out_dir)
-    with atomic_path(paths["weights"]) as tmp:
-        trained.save(tmp)
-    fit_split = data.split(data.probe_split)
-    z_fit = trained.represent(fit_split.x1, fit_split.x2)
-    z_test = trained.represent(data.test.x1, data.test.x2)
+    row_parts: list[pd.DataFrame] = []
+    curve_parts: list[pd.DataFrame] = []
+    epoch_rows: list[dict[str, Any]] = []
+    representations: dict[str, np.ndarray] = {}
+    group_weights: dict[str, str] = {}
+    train_seconds = 0.0
+    for group, part in training_parts(spec.method, data):
+        if group:
+            say(f"{spec.method:>12} seed {spec.seed}: training group {group} ({part.label_names})")
+        hook = (
+            dynamics_hook(
+                part, config.probe, every=config.probe_every, seed=spec.seed, rows=epoch_rows
+            )
+            if config.probe_every
+            else None
+        )
+        trained = train(
+            spec.method,
+            part,
+            train_config=dataclasses.replace(config.train, seed=spec.seed, split=split),
+            model_config=config.model,
+            method_config=_method_config(config, part),
+            augment_config=config.augment,
+            on_epoch=hook,
+        )
+        train_seconds += trained.train_seconds
+        if trainable:
+            say(f"{spec.method:>12} seed {spec.seed}: evaluating (probes and PID)")
+        weights = group_path(paths["weights"], group)
+        with atomic_path(weights) as tmp:
+            trained.save(tmp)
+        group_weights[group] = weights.name
+        fit_split = part.split(part.probe_split)
+        z_fit = trained.represent(fit_split.x1, fit_split.x2)
+        z_test = trained.represent(part.test.x1, part.test.x2)
+        representations[representation_key("z_fit", group)] = z_fit
+        representations[representation_key("z_test", group)] = z_test
+        row_parts.append(
+            evaluate_representations(
+                z_fit,
+                z_test,
+                part,
+                config.probe,
+                seed=spec.seed,
+                pid_clusters=config.pid_clusters,
+                device=trained.device,
+                null_shuffles=config.null_shuffles,
+                bootstrap=config.bootstrap,
+            )
+        )
+        curve_parts.append(_curve_rows(trained, spec, group))
     atomic_write_with(
         paths["representations"],
-        lambda handle: np.savez_compressed(handle, z_fit=z_fit, z_test=z_test),
+        lambda handle: _save_arrays(handle, representations),
     )
-    rows = evaluate_representations(
-        z_fit,
-        z_test,
-        data,
-        config.probe,
-        seed=spec.seed,
-        pid_clusters=config.pid_clusters,
-        device=trained.device,
-        null_shuffles=config.null_shuffles,
-        bootstrap=config.bootstrap,
-    )
-    results = cell_results(spec, rows, trained.train_seconds)
-    tables = {"results": results, "curves": _curve_rows(trained, spec)}
+    rows = pd.concat(row_parts, ignore_index=True)
+    results = cell_results(spec, rows, train_seconds)
+    tables = {"results": results, "curves": pd.concat(curve_parts, ignore_index=True)}
     if epoch_rows:
         front = {"method": spec.method, "seed": spec.seed, **dict(spec.grid)}
         dynamics = pd.DataFrame([{**front, **row} for row in epoch_rows])
@@ -241,11 +263,13 @@ def run_cell(
         "settings": spec.settings,
         "config": json.loads(json.dumps(dataclasses.asdict(config), default=str)),
         "order": spec.order,
-        "train_seconds": trained.train_seconds,
+        "train_seconds": train_seconds,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "artefacts": {
-            "weights": paths["weights"].name,
+            "weights": next(iter(group_weights.values())),
             "representations": paths["representations"].name,
+            "groups": {g: {"labels": list(lab)} for g, lab in group_labels(spec.method, data)},
+            "group_weights": group_weights,
         },
         "tables": {name: _table_record(table) for name, table in tables.items()},
     }
@@ -260,7 +284,7 @@ def run_cell(
         "grid": dict(spec.grid),
         "accuracy": {r["label"]: r["probe_accuracy"] for r in rows.to_dict("records")},
         "usable_bits": {r["label"]: r["usable_bits"] for r in rows.to_dict("records")},
-        "train_seconds": trained.train_seconds,
+        "train_seconds": train_seconds,
         "seconds": time.perf_counter() - start,
     }
 
@@ -333,11 +357,47 @@ def merge_cells(out_dir: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
     return merged, problems
 
 
-def load_representations(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The frozen (z_fit, z_test) float32 arrays a cell saved."""
+def _save_arrays(handle: Any, arrays: dict[str, np.ndarray]) -> None:
+    """``np.savez_compressed`` of named arrays (its stubs reject ``**dict``)."""
+    save: Any = np.savez_compressed
+    save(handle, **arrays)
+
+
+def training_parts(method: str, data: MultimodalDataset) -> list[tuple[str, MultimodalDataset]]:
+    """(group name, dataset restricted to the group) for each model a cell trains.
+
+    A dataset with training groups (the Trifeatures protocol: R/U on unbiased pairs, S on fully
+    biased ones) gets one model per group for every trainable method; the untrained network and
+    the supervised reference (trained on the unbiased probe split) stay one model: ("", data).
+    """
+    if not data.training_groups or not METHODS[method].trainable or method == "supervised":
+        return [("", data)]
+    return [(group.name, data.for_group(group)) for group in data.training_groups]
+
+
+def group_labels(method: str, data: MultimodalDataset) -> list[tuple[str, tuple[str, ...]]]:
+    """(group name, its labels) of the models a cell of ``method`` trains on ``data``."""
+    return [(name, part.label_names) for name, part in training_parts(method, data)]
+
+
+def group_path(path: Path, group: str) -> Path:
+    """``cells/<key>.pt`` for a single model, ``cells/<key>--<group>.pt`` for a group's."""
+    return path if not group else path.with_name(f"{path.name[: -len(path.suffix)]}--{group}.pt")
+
+
+def representation_key(name: str, group: str) -> str:
+    """Array name in a cell's .npz: ``z_fit`` / ``z_test``, or ``z_fit--S`` for a group's."""
+    return f"{name}--{group}" if group else name
+
+
+def load_representations(path: Path, group: str = "") -> tuple[np.ndarray, np.ndarray]:
+    """The frozen (z_fit, z_test) float32 arrays a cell saved (of one training group)."""
     try:
         with np.load(path, allow_pickle=False) as arrays:
-            return arrays["z_fit"], arrays["z_test"]
+            return (
+                arrays[representation_key("z_fit", group)],
+                arrays[representation_key("z_test", group)],
+            )
     except (OSError, ValueError, KeyError) as error:
         raise CellFileError(f"{path} is not a readable representations file ({error})") from None
 

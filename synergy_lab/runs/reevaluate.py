@@ -19,6 +19,7 @@ from synergy_lab.runs.cells import (
     load_representations,
     order_result_columns,
     read_cell,
+    training_parts,
 )
 from synthetic import MultimodalDataset
 
@@ -90,20 +91,25 @@ def reevaluate(
             )
         else:
             data = synthetic.make_dataset(config.task, config.task_config, seed=seed)
-        z_fit, z_test = load_representations(
-            run_dir / CELLS_DIR / record["artefacts"]["representations"]
-        )
-        rows = evaluate_representations(
-            z_fit,
-            z_test,
-            data,
-            probe,
-            seed=seed,
-            pid_clusters=config.pid_clusters,
-            device=device,
-            null_shuffles=config.null_shuffles,
-            bootstrap=config.bootstrap,
-        )
+        parts = []
+        for group, part in training_parts(str(settings["method"]), data):
+            z_fit, z_test = load_representations(
+                run_dir / CELLS_DIR / record["artefacts"]["representations"], group
+            )
+            parts.append(
+                evaluate_representations(
+                    z_fit,
+                    z_test,
+                    part,
+                    probe,
+                    seed=seed,
+                    pid_clusters=config.pid_clusters,
+                    device=device,
+                    null_shuffles=config.null_shuffles,
+                    bootstrap=config.bootstrap,
+                )
+            )
+        rows = pd.concat(parts, ignore_index=True)
         results = record["tables"]["results"]
         front = results.iloc[: len(rows)].drop(columns=[c for c in rows.columns if c in results])
         front = front.drop(columns=["train_seconds"], errors="ignore").reset_index(drop=True)

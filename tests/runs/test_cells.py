@@ -184,3 +184,63 @@ def test_a_run_killed_with_sigkill_is_completed_by_a_rerun(tmp_path):
     assert any("left by a writer that was killed" in line for line in lines)
     config = json.loads((out / "config.json").read_text())
     assert config["settings"]["task"] == "xor"
+
+
+def test_trifeature_protocol_trains_one_model_per_group_and_reevaluates_each(
+    tmp_path, tiny, monkeypatch
+):
+    """Paper protocol: R/U labels read the model trained on unbiased pairs, S and the shortcut
+    labels the one trained on fully biased pairs; the bounds stay one model each."""
+    import dataclasses
+
+    import synthetic
+    from synergy_lab.probes import ProbeConfig
+    from synergy_lab.runs import reevaluate
+    from synthetic import TaskConfig
+
+    trained_on: list[tuple[str, tuple[str, ...], int]] = []
+    real = cells.train
+
+    def recording(method, data, *args, **kwargs):
+        trained_on.append((method, data.label_names, int(data.train.labels["S"].sum())))
+        return real(method, data, *args, **kwargs)
+
+    monkeypatch.setattr(cells, "train", recording)
+    config = dataclasses.replace(
+        tiny(methods=("clip",)),
+        task="trifeature",
+        baselines=True,
+        task_config=TaskConfig(n_samples=400, image_size=16),
+    )
+    data = synthetic.make_dataset("trifeature", config.task_config, seed=0)
+    groups = {g.name: g.labels for g in data.training_groups}
+    frame = run_experiment(config, tmp_path)
+    by_method = [(m, labels) for m, labels, _ in trained_on]
+    assert by_method == [
+        ("random", data.label_names),
+        ("clip", groups["RU"]),
+        ("clip", groups["S"]),
+        ("supervised", data.label_names),
+    ]
+    s_group = [n for m, labels, n in trained_on if labels == groups["S"]][0]
+    assert s_group == len(data.training_groups[1].train)  # S = 1 on every biased pair
+    clip = frame[frame["method"] == "clip"]
+    assert sorted(clip["label"]) == sorted(data.label_names)  # every label once
+    cell = tmp_path / "cells"
+    assert (cell / "clip-seed0--RU.pt").is_file() and (cell / "clip-seed0--S.pt").is_file()
+    record = read_cell(cell / "clip-seed0.json")
+    assert record["artefacts"]["groups"] == {g: {"labels": list(v)} for g, v in groups.items()}
+    with np.load(cell / "clip-seed0.npz") as saved:
+        assert set(saved.files) == {"z_fit--RU", "z_test--RU", "z_fit--S", "z_test--S"}
+        z_test_s = saved["z_test--S"]
+    model_s = TrainedModel.load(cell / "clip-seed0--S.pt")
+    assert np.allclose(model_s.represent(data.test.x1, data.test.x2), z_test_s, atol=1e-5)
+    curves = pd.read_csv(tmp_path / "curves.csv")
+    clip_parts = set(curves.loc[curves["method"] == "clip", "part"])
+    assert "RU/loss" in clip_parts and "S/loss" in clip_parts
+
+    again = reevaluate(tmp_path, ProbeConfig(l2_grid=(1e-3,), max_iter=30))
+    pd.testing.assert_series_equal(
+        again.loc[again["method"] == "clip", "probe_accuracy"].reset_index(drop=True),
+        clip["probe_accuracy"].reset_index(drop=True),
+    )

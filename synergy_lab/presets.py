@@ -1,0 +1,79 @@
+"""Named bundles of Trifeatures settings: ``--preset paper`` (a GPU) and ``--preset cpu``.
+
+A preset is a set of TOML-like sections (``run``, ``task``, ``model``, ``method``, ``train``,
+``augment``) laid under whatever a config file and the command line say: file settings override
+the preset, command-line options override both. Both presets use the Trifeatures protocol of
+CoMM (Dufumier et al., ICLR 2025) and InfMasking (Wen et al., NeurIPS 2025), which is the
+``trifeature`` task's default: R / U models trained on unbiased pairs, the S model on fully
+biased pairs, test images from held-out (shape, texture, colour) triples; the papers'
+augmentations; a token grid with fixed 2-D sin-cos positions; T = 6 masked views per
+augmentation and InfMasking's lambda ramped over the whole training.
+
+- ``paper``: the papers' sizes, for a GPU: 224 px images, AlexNet's convolutions (a 6 x 6 token
+  grid; rho = 0.7 keeps 10 of 36 tokens), batch 64, 100 epochs at a constant lr 3e-4, no
+  gradient clipping. Memory: the three 224 px splits and two training sets hold about 34,000
+  float32 images (~20 GB of host memory).
+- ``cpu``: the same protocol at 32 px with a small CNN (two stride-2 stages, 16 base channels,
+  an 8 x 8 map pooled to the same 6 x 6 grid), width 32, sized so that the table (five methods x
+  three seeds x two models, plus the bounds) runs in about 1.5 hours with two cell processes on a
+  2-core machine. The optimiser is the trainer's default (lr 1e-3, warm-up then cosine decay),
+  not the papers' constant 3e-4: with about 650 steps instead of ~15,700 a constant small rate
+  leaves the losses falling at the end. Its step counts, timings and curves are in notebook 02.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The methods of the papers' Trifeatures table, in its order ("clip" is its "Cross").
+TABLE_METHODS: tuple[str, ...] = ("clip", "factorcl", "comm", "infmasking", "coral")
+
+_PROTOCOL: dict[str, dict[str, Any]] = {
+    "run": {"task": "trifeature", "methods": list(TABLE_METHODS), "seeds": 3},
+    "task": {"trifeature_protocol": "paper"},
+    "method": {"mask_ratio": 0.7, "num_masks": 6, "mask_ramp": 1.0},
+    "augment": {"image_preset": "paper"},
+}
+
+PRESETS: dict[str, dict[str, dict[str, Any]]] = {
+    "paper": {
+        **_PROTOCOL,
+        "task": {**_PROTOCOL["task"], "image_size": 224, "n_samples": 10_000},
+        "model": {
+            "image_encoder": "alexnet",
+            "image_grid": 6,
+            "image_positions": "sincos",
+            "dim": 256,
+            "heads": 8,
+            "projection_dim": 256,
+        },
+        "train": {
+            "epochs": 100,
+            "batch_size": 64,
+            "lr": 3e-4,
+            "cosine": False,
+            "warmup_fraction": 0.0,
+            "max_grad_norm": 0.0,
+        },
+    },
+    "cpu": {
+        **_PROTOCOL,
+        "task": {**_PROTOCOL["task"], "image_size": 32, "n_samples": 10_000},
+        "model": {
+            "image_encoder": "small",
+            "cnn_channels": 16,
+            "image_stages": 2,
+            "image_grid": 6,
+            "image_positions": "sincos",
+            "dim": 32,
+        },
+        "train": {"epochs": 6, "batch_size": 64},
+    },
+}
+
+
+def preset_sections(name: str) -> dict[str, dict[str, Any]]:
+    """The sections of preset ``name`` (a copy), or one clear ValueError naming the valid ones."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
+    return {section: dict(values) for section, values in PRESETS[name].items()}
