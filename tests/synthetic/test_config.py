@@ -43,8 +43,15 @@ def test_config_is_frozen() -> None:
         ("strength_u1", 2.0),
         ("trifeature_train_synergy_rate", -0.1),
         ("trifeature_train_synergy_rate", 1.1),
+        ("trifeature_train_synergy_rate", "0.9"),
         ("trifeature_eval_synergy_rate", 0.0),
         ("trifeature_eval_synergy_rate", 1.0),
+        ("trifeature_protocol", "comm"),
+        ("trifeature_protocol", None),
+        ("trifeature_heldout_fraction", 0.0),
+        ("trifeature_heldout_fraction", 0.6),
+        ("trifeature_heldout_fraction", float("nan")),
+        ("trifeature_heldout_fraction", True),
     ],
 )
 def test_bad_value_names_the_field(field: str, value: object) -> None:
@@ -63,3 +70,18 @@ def test_mix_tables_are_capped_at_64_codes() -> None:
     with pytest.raises(ValueError, match="bits_r"):
         TaskConfig(bits_r=3, bits_u=2, bits_s=2)
     assert TaskConfig(bits_r=1, bits_u=1, bits_s=4).bits_s == 4
+
+
+def test_trifeature_protocol_and_fraction_errors_are_one_clear_line() -> None:
+    with pytest.raises(ValueError) as info:
+        TaskConfig(trifeature_protocol="comm")
+    assert str(info.value) == (
+        "TaskConfig.trifeature_protocol must be one of 'paper', 'single'; got 'comm'"
+    )
+    with pytest.raises(ValueError) as info:
+        TaskConfig(trifeature_heldout_fraction=0.6)
+    assert str(info.value) == "TaskConfig.trifeature_heldout_fraction must be in (0, 0.5]; got 0.6"
+    config = TaskConfig()
+    assert config.trifeature_protocol == "paper" and config.trifeature_heldout_fraction == 0.2
+    assert config.trifeature_train_synergy_rate is None
+    assert TaskConfig(trifeature_heldout_fraction=0.5).trifeature_heldout_fraction == 0.5
