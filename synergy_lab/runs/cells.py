@@ -53,12 +53,41 @@ class CellFileError(ValueError):
     """A cell file that cannot be read as this toolkit wrote it."""
 
 
+# Settings added after run folders were first written, at the value that does what older
+# versions did: a setting at that value is left out of a cell's settings (and hash), so that a
+# folder written before it existed still resumes. Add a line here with every new setting.
+_LEGACY_VALUES: dict[str, dict[str, Any]] = {
+    "model": {
+        "image_encoder": "small",
+        "image_stages": 3,
+        "image_grid": 4,
+        "image_positions": "none",
+    },
+    "task_config": {"trifeature_protocol": "single", "trifeature_heldout_fraction": 0.2},
+}
+_SINGLE_PROTOCOL_RATE = 0.9  # what trifeature_train_synergy_rate = None means for "single"
+
+
 def settings_of(config: RunConfig) -> dict[str, Any]:
-    """The settings of ``config`` that change a cell's numbers (not its lists of methods/seeds)."""
+    """The settings of ``config`` that change a cell's numbers (not its lists of methods/seeds).
+
+    Trifeature-only settings do not change other tasks and are recorded at their legacy values
+    for them; settings at their legacy value (``_LEGACY_VALUES``) are left out.
+    """
     record = dataclasses.asdict(config)
     for name in _NOT_SETTINGS:
         record.pop(name)
     record["train"] = {k: v for k, v in record["train"].items() if k not in _NOT_TRAIN_SETTINGS}
+    task = record["task_config"]
+    if config.task != "trifeature":
+        task["trifeature_protocol"] = "single"
+        task["trifeature_heldout_fraction"] = 0.2
+    if task["trifeature_protocol"] == "single" and task["trifeature_train_synergy_rate"] is None:
+        task["trifeature_train_synergy_rate"] = _SINGLE_PROTOCOL_RATE
+    for section, legacy in _LEGACY_VALUES.items():
+        for name, value in legacy.items():
+            if record[section].get(name) == value:
+                del record[section][name]
     return json.loads(json.dumps(record, default=str))  # tuples -> lists, as a file holds them
 
 

@@ -45,6 +45,8 @@ def config_from_record(record: dict[str, Any]) -> RunConfig:
         "probe": ProbeConfig,
     }
     values = _tuples({k: v for k, v in record.items() if k not in parts})
+    # cells written before the trifeature paper protocol existed used what is now "single"
+    record = {**record, "task_config": {"trifeature_protocol": "single", **record["task_config"]}}
     for name, cls in parts.items():
         values[name] = cls(**_tuples(record[name]))
     return RunConfig(**values)

@@ -244,3 +244,27 @@ def test_trifeature_protocol_trains_one_model_per_group_and_reevaluates_each(
         again.loc[again["method"] == "clip", "probe_accuracy"].reset_index(drop=True),
         clip["probe_accuracy"].reset_index(drop=True),
     )
+
+
+def test_settings_added_later_leave_older_folders_hash_unchanged(tiny):
+    """A new setting at the value that does what older versions did is not recorded, and the
+    trifeature-only settings are recorded at those values for other tasks."""
+    import dataclasses
+
+    from synergy_lab.models import ModelConfig
+    from synthetic import TaskConfig
+
+    xor = cells.settings_of(tiny())
+    for name in ("image_encoder", "image_stages", "image_grid", "image_positions"):
+        assert name not in xor["model"]
+    assert "trifeature_protocol" not in xor["task_config"]
+    assert "trifeature_heldout_fraction" not in xor["task_config"]
+    assert xor["task_config"]["trifeature_train_synergy_rate"] == 0.9  # as recorded before
+    grid = dataclasses.replace(tiny(), model=ModelConfig(dim=16, image_grid=6))
+    assert cells.settings_of(grid)["model"]["image_grid"] == 6  # a changed value is recorded
+    paper = dataclasses.replace(tiny(), task="trifeature", task_config=TaskConfig())
+    recorded = cells.settings_of(paper)["task_config"]
+    assert recorded["trifeature_protocol"] == "paper"
+    assert recorded["trifeature_train_synergy_rate"] is None  # the protocol's own rate
+    single = dataclasses.replace(paper, task_config=TaskConfig(trifeature_protocol="single"))
+    assert cells.settings_of(single)["task_config"]["trifeature_train_synergy_rate"] == 0.9
