@@ -73,6 +73,7 @@ class RunConfig:
     probe_every: int = 0  # fit probes every K epochs during training (dynamics.csv); 0 = never
     null_shuffles: int = 20  # permutation-null draws of the soft model-level PID
     bootstrap: int = 1000  # bootstrap resamples of the test split per cell
+    groups: tuple[str, ...] = ()  # training groups to train (e.g. ("S",)); () = all of them
 
     def __post_init__(self) -> None:
         if self.probe_every < 0:

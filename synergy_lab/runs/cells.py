@@ -84,6 +84,8 @@ def settings_of(config: RunConfig) -> dict[str, Any]:
         task["trifeature_heldout_fraction"] = 0.2
     if task["trifeature_protocol"] == "single" and task["trifeature_train_synergy_rate"] is None:
         task["trifeature_train_synergy_rate"] = _SINGLE_PROTOCOL_RATE
+    if not record["groups"]:
+        del record["groups"]
     for section, legacy in _LEGACY_VALUES.items():
         for name, value in legacy.items():
             if record[section].get(name) == value:
@@ -229,7 +231,7 @@ def run_cell(
     representations: dict[str, np.ndarray] = {}
     group_weights: dict[str, str] = {}
     train_seconds = 0.0
-    for group, part in training_parts(spec.method, data):
+    for group, part in training_parts(spec.method, data, config.groups):
         if group:
             say(f"{spec.method:>12} seed {spec.seed}: training group {group} ({part.label_names})")
         hook = (
@@ -297,7 +299,10 @@ def run_cell(
         "artefacts": {
             "weights": next(iter(group_weights.values())),
             "representations": paths["representations"].name,
-            "groups": {g: {"labels": list(lab)} for g, lab in group_labels(spec.method, data)},
+            "groups": {
+                g: {"labels": list(lab)}
+                for g, lab in group_labels(spec.method, data, config.groups)
+            },
             "group_weights": group_weights,
         },
         "tables": {name: _table_record(table) for name, table in tables.items()},
@@ -392,21 +397,34 @@ def _save_arrays(handle: Any, arrays: dict[str, np.ndarray]) -> None:
     save(handle, **arrays)
 
 
-def training_parts(method: str, data: MultimodalDataset) -> list[tuple[str, MultimodalDataset]]:
+def training_parts(
+    method: str, data: MultimodalDataset, groups: tuple[str, ...] = ()
+) -> list[tuple[str, MultimodalDataset]]:
     """(group name, dataset restricted to the group) for each model a cell trains.
 
     A dataset with training groups (the Trifeatures protocol: R/U on unbiased pairs, S on fully
-    biased ones) gets one model per group for every trainable method; the untrained network and
-    the supervised reference (trained on the unbiased probe split) stay one model: ("", data).
+    biased ones) gets one model per group for every trainable method, or only for the groups
+    named in ``groups`` (their labels alone are evaluated); the untrained network and the
+    supervised reference (trained on the unbiased probe split) stay one model: ("", data).
     """
+    known = [group.name for group in data.training_groups]
+    unknown = [name for name in groups if name not in known]
+    if unknown:
+        raise ValueError(
+            f"training group {unknown[0]!r} is not one of dataset {data.name!r}'s: "
+            + (", ".join(known) if known else "it has none")
+        )
     if not data.training_groups or not METHODS[method].trainable or method == "supervised":
         return [("", data)]
-    return [(group.name, data.for_group(group)) for group in data.training_groups]
+    chosen = [g for g in data.training_groups if not groups or g.name in groups]
+    return [(group.name, data.for_group(group)) for group in chosen]
 
 
-def group_labels(method: str, data: MultimodalDataset) -> list[tuple[str, tuple[str, ...]]]:
+def group_labels(
+    method: str, data: MultimodalDataset, groups: tuple[str, ...] = ()
+) -> list[tuple[str, tuple[str, ...]]]:
     """(group name, its labels) of the models a cell of ``method`` trains on ``data``."""
-    return [(name, part.label_names) for name, part in training_parts(method, data)]
+    return [(name, part.label_names) for name, part in training_parts(method, data, groups)]
 
 
 def group_path(path: Path, group: str) -> Path:

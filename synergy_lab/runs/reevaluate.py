@@ -94,7 +94,7 @@ def reevaluate(
         else:
             data = synthetic.make_dataset(config.task, config.task_config, seed=seed)
         parts = []
-        for group, part in training_parts(str(settings["method"]), data):
+        for group, part in training_parts(str(settings["method"]), data, config.groups):
             z_fit, z_test = load_representations(
                 run_dir / CELLS_DIR / record["artefacts"]["representations"], group
             )

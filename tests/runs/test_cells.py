@@ -268,3 +268,22 @@ def test_settings_added_later_leave_older_folders_hash_unchanged(tiny):
     assert recorded["trifeature_train_synergy_rate"] is None  # the protocol's own rate
     single = dataclasses.replace(paper, task_config=TaskConfig(trifeature_protocol="single"))
     assert cells.settings_of(single)["task_config"]["trifeature_train_synergy_rate"] == 0.9
+
+
+def test_groups_setting_trains_only_the_groups_named(tmp_path, tiny, monkeypatch):
+    import dataclasses
+
+    from synthetic import TaskConfig
+
+    calls = _count_training(monkeypatch)
+    config = dataclasses.replace(
+        tiny(methods=("clip",)),
+        task="trifeature",
+        task_config=TaskConfig(n_samples=300, image_size=16),
+        groups=("S",),
+    )
+    frame = run_experiment(config, tmp_path)
+    assert calls == ["clip"]
+    assert sorted(frame["label"]) == ["S", "colour1", "colour2", "position1"]
+    with pytest.raises(ValueError, match="training group 'SU' is not one of"):
+        run_experiment(dataclasses.replace(config, groups=("SU",)), tmp_path / "other")
