@@ -77,3 +77,30 @@ def preset_sections(name: str) -> dict[str, dict[str, Any]]:
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; valid presets: {', '.join(PRESETS)}")
     return {section: dict(values) for section, values in PRESETS[name].items()}
+
+
+def preset_run_config(name: str, **changes: Any) -> Any:
+    """The RunConfig ``synergy-lab run --preset NAME`` builds (settings hash included), with
+    ``changes`` replacing whole RunConfig fields, e.g. ``seeds=(0,)`` or ``groups=("S",)``."""
+    import dataclasses
+
+    from synergy_lab.augment import AugmentConfig
+    from synergy_lab.experiment import RunConfig
+    from synergy_lab.methods import MethodConfig
+    from synergy_lab.models import ModelConfig
+    from synergy_lab.train import TrainConfig
+    from synthetic import TaskConfig
+
+    sections = preset_sections(name)
+    run = sections["run"]
+    config = RunConfig(
+        task=run["task"],
+        methods=tuple(run["methods"]),
+        seeds=tuple(range(run["seeds"])),
+        task_config=TaskConfig(**sections.get("task", {})),
+        model=ModelConfig(**sections.get("model", {})),
+        method=MethodConfig(**sections.get("method", {})),
+        train=TrainConfig(**sections.get("train", {})),
+        augment=AugmentConfig(**sections.get("augment", {})),
+    )
+    return dataclasses.replace(config, **changes)
