@@ -104,3 +104,41 @@ def preset_run_config(name: str, **changes: Any) -> Any:
         augment=AugmentConfig(**sections.get("augment", {})),
     )
     return dataclasses.replace(config, **changes)
+
+
+#: The protocol choices notebook 02 switches off one at a time, each back to what this toolkit
+#: did before the papers' protocol was its default (issue 12, item D).
+ABLATION_METHODS: tuple[str, ...] = ("comm", "infmasking")
+
+
+def protocol_ablation(base: Any) -> dict[str, Any]:
+    """One RunConfig per protocol choice of ``base`` switched back, the others kept.
+
+    Keys name what was switched: ``augment`` (crop >= 80 %, no hue, grayscale or blur),
+    ``tokens`` (a 4 x 4 grid from three stride-2 stages, no position embeddings), ``views``
+    (InfMasking's T = 4 masked views and lambda ramped over the first half; CoMM has neither, so
+    it is left out), ``budget`` (half the epochs). Each trains the S model alone
+    (``groups=("S",)``) for CoMM and InfMasking.
+    """
+    import dataclasses
+
+    from synergy_lab.augment import AugmentConfig
+
+    base = dataclasses.replace(base, methods=ABLATION_METHODS, baselines=False, groups=("S",))
+    return {
+        "augment": dataclasses.replace(base, augment=AugmentConfig()),
+        "tokens": dataclasses.replace(
+            base,
+            model=dataclasses.replace(
+                base.model, image_stages=3, image_grid=4, image_positions="none"
+            ),
+        ),
+        "views": dataclasses.replace(
+            base,
+            methods=("infmasking",),
+            method=dataclasses.replace(base.method, num_masks=4, mask_ramp=0.5),
+        ),
+        "budget": dataclasses.replace(
+            base, train=dataclasses.replace(base.train, epochs=max(1, base.train.epochs // 2))
+        ),
+    }

@@ -464,23 +464,36 @@ _SEED_STYLES = ("-", "--", ":", "-.")
 
 
 def plot_curves(curves: pd.DataFrame, path: Path) -> None:
-    """Training loss (nats) per method: one colour per method, one line style per seed."""
-    total = curves[curves.part == "loss"]
-    fig, ax = plt.subplots(figsize=(6.5, 3.6))
+    """Training loss (nats) per method: one colour per method, one line style per seed.
+
+    Runs with training groups (parts ``<group>/loss``) get one panel per group's model.
+    """
+    is_total = (curves.part == "loss") | curves.part.str.endswith("/loss")
+    total = curves[is_total].assign(group=curves.part[is_total].str.rpartition("/")[0])
+    groups = sorted(total["group"].unique().tolist()) or [""]
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 + 3.5 * (len(groups) - 1), 3.6))
+    axes = np.atleast_1d(axes)
     if total.empty:
-        ax.text(0.5, 0.5, "no loss curves (untrained baselines only)", ha="center")
-    else:
-        seeds = sorted(total["seed"].unique().tolist())
-        for (method, seed), group in total.groupby(["method", "seed"], sort=False):
+        axes[0].text(0.5, 0.5, "no loss curves (untrained baselines only)", ha="center")
+    seeds = sorted(total["seed"].unique().tolist())
+    for ax, name in zip(axes, groups, strict=True):
+        for (method, seed), group in total[total.group == name].groupby(
+            ["method", "seed"], sort=False
+        ):
             style = _SEED_STYLES[seeds.index(seed) % len(_SEED_STYLES)]
             ax.plot(group["step"], group["value"], style, color=method_colour(str(method)), lw=0.8)
-        for method in _ordered(total["method"]):
-            ax.plot([], [], color=method_colour(method), label=method_display(method))
-        for i, seed in enumerate(seeds):
-            ax.plot([], [], _SEED_STYLES[i % len(_SEED_STYLES)], color="k", label=f"seed {seed}")
         ax.set(ylabel="training loss (nats)", xlabel="step")
-        _legend_outside(ax)
-    ax.set_title("Training loss per step (each method's own objective)", fontsize=9)
+        if name:
+            ax.set_title(f"model of group {name}", fontsize=9)
+    if not total.empty:
+        for method in _ordered(total["method"]):
+            axes[-1].plot([], [], color=method_colour(method), label=method_display(method))
+        for i, seed in enumerate(seeds):
+            axes[-1].plot(
+                [], [], _SEED_STYLES[i % len(_SEED_STYLES)], color="k", label=f"seed {seed}"
+            )
+        _legend_outside(axes[-1])
+    fig.suptitle("Training loss per step (each method's own objective)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=120, bbox_inches="tight")
     plt.close(fig)

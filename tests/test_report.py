@@ -157,3 +157,37 @@ def test_accuracy_intervals_in_tables_stay_within_zero_and_one(results_frame):
     assert accuracy.endswith(", 1.000]"), accuracy
     bits = metric_table(frame, "usable_bits").loc["comm", "S"]
     assert float(bits.split(", ")[-1].rstrip("]")) > 1.0, bits  # bits are not clipped
+
+
+def test_curves_of_training_groups_get_a_panel_each(tmp_path):
+    from synergy_lab.report import plot_curves
+
+    rows = [
+        {"method": "clip", "seed": seed, "step": step, "part": f"{group}/{part}", "value": 1.0}
+        for seed in (0, 1)
+        for group in ("RU", "S")
+        for part in ("loss", "nce")
+        for step in range(3)
+    ]
+    path = tmp_path / "curves.png"
+    captured = {}
+    import matplotlib.pyplot as plt
+
+    real = plt.subplots
+
+    def spy(*args, **kwargs):
+        fig, axes = real(*args, **kwargs)
+        captured["axes"] = axes
+        return fig, axes
+
+    import synergy_lab.report as report
+
+    report.plt.subplots = spy  # type: ignore[assignment]
+    try:
+        plot_curves(pd.DataFrame(rows), path)
+    finally:
+        report.plt.subplots = real  # type: ignore[assignment]
+    assert path.is_file()
+    titles = [ax.get_title() for ax in captured["axes"]]
+    assert titles == ["model of group RU", "model of group S"]
+    assert all(len(ax.lines) >= 2 for ax in captured["axes"])  # a line per seed in each

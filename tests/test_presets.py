@@ -1,0 +1,66 @@
+"""Presets: what they set, and the ablation that switches each protocol choice back."""
+
+import dataclasses
+
+import pytest
+
+from synergy_lab.presets import (
+    ABLATION_METHODS,
+    PRESETS,
+    TABLE_METHODS,
+    preset_run_config,
+    preset_sections,
+    protocol_ablation,
+)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_build_the_papers_protocol(name):
+    config = preset_run_config(name)
+    assert config.task == "trifeature" and config.methods == TABLE_METHODS
+    assert config.seeds == (0, 1, 2)
+    assert config.task_config.trifeature_protocol == "paper"
+    assert config.model.image_grid == 6 and config.model.image_positions == "sincos"
+    assert config.method.num_masks == 6 and config.method.mask_ramp == 1.0
+    assert config.method.mask_ratio == 0.7
+    assert config.augment.image_preset == "paper" and config.augment.crop_min_scale == 0.08
+    assert config.train.batch_size == 64
+
+
+def test_paper_preset_is_the_papers_sizes():
+    config = preset_run_config("paper")
+    assert config.task_config.image_size == 224 and config.model.image_encoder == "alexnet"
+    assert (config.train.epochs, config.train.lr, config.train.cosine) == (100, 3e-4, False)
+    assert config.train.max_grad_norm == 0.0
+
+
+def test_preset_sections_are_copies_and_unknown_names_are_refused():
+    sections = preset_sections("cpu")
+    sections["train"]["epochs"] = 999
+    assert PRESETS["cpu"]["train"]["epochs"] != 999
+    with pytest.raises(ValueError, match="unknown preset 'gpu'; valid presets: paper, cpu"):
+        preset_sections("gpu")
+
+
+def test_each_ablation_switches_exactly_one_choice_back():
+    base = preset_run_config("cpu", seeds=(0,))
+    variants = protocol_ablation(base)
+    assert set(variants) == {"augment", "tokens", "views", "budget"}
+    trimmed = dataclasses.replace(base, methods=ABLATION_METHODS, baselines=False, groups=("S",))
+    changed = {
+        name: [f.name for f in dataclasses.fields(trimmed)
+               if getattr(variant, f.name) != getattr(trimmed, f.name)]
+        for name, variant in variants.items()
+    }  # fmt: skip
+    assert changed == {
+        "augment": ["augment"],
+        "tokens": ["model"],
+        "views": ["methods", "method"],
+        "budget": ["train"],
+    }
+    assert variants["augment"].augment.crop_min_scale == 0.8
+    assert variants["tokens"].model.image_grid == 4
+    assert variants["tokens"].model.image_positions == "none"
+    assert variants["views"].methods == ("infmasking",)
+    assert (variants["views"].method.num_masks, variants["views"].method.mask_ramp) == (4, 0.5)
+    assert variants["budget"].train.epochs == base.train.epochs // 2
