@@ -233,7 +233,10 @@ def run_cell(
     train_seconds = 0.0
     for group, part in training_parts(spec.method, data, config.groups):
         if group:
-            say(f"{spec.method:>12} seed {spec.seed}: training group {group} ({part.label_names})")
+            say(
+                f"{spec.method:>12} seed {spec.seed}: training group {group} "
+                f"({', '.join(part.label_names)})"
+            )
         hook = (
             dynamics_hook(
                 part, config.probe, every=config.probe_every, seed=spec.seed, rows=epoch_rows
