@@ -285,7 +285,7 @@ def run(
     preset: Annotated[
         str | None,
         typer.Option(
-            help="Trifeatures settings bundle: 'cpu' (32 px, the whole table in ~1.5 h on 2 "
+            help="Trifeatures settings bundle: 'cpu' (32 px, the whole table in about 2 h on 2 "
             "cores) or 'paper' (224 px, AlexNet, 100 epochs: for a GPU). The config file and "
             "options given override it; see synergy_lab/presets.py."
         ),
