@@ -353,45 +353,17 @@ class TrifeatureTask(Task):
             poses1 = draw_poses(f["shape"], rngs[f"{name}/poses1"])
             poses2 = draw_poses(f["shape"], rngs[f"{name}/poses2"])
             f["position1"], f["position2"] = quadrant(poses1), quadrant(poses2)
-            pair_codes = (f["texture1"], f["colour2"])
-            splits[name] = Split(
-                x1=render(f["shape"], f["texture1"], f["colour1"], poses1, config.image_size),
-                x2=render(f["shape"], f["texture2"], f["colour2"], poses2, config.image_size),
-                labels={
-                    "R": f["shape"].copy(),
-                    "U1": f["texture1"].copy(),
-                    "U2": f["texture2"].copy(),
-                    "S": synergy_label(f["texture1"], f["colour2"]),
-                    "colour1": f["colour1"].copy(),
-                    "colour2": f["colour2"].copy(),
-                    "position1": f["position1"].copy(),
-                },
-                latent_codes={
-                    "R": (f["shape"], f["shape"].copy()),
-                    "U1": pair_codes,
-                    "U2": (f["texture1"], f["texture2"]),
-                    "S": pair_codes,
-                    "colour1": (f["colour1"], f["colour2"]),
-                    "colour2": pair_codes,
-                    "position1": (f["position1"], f["position2"]),
-                },
-                factors=f,
+            splits[name] = _pair_split(
+                f,
+                render(f["shape"], f["texture1"], f["colour1"], poses1, config.image_size),
+                render(f["shape"], f["texture2"], f["colour2"], poses2, config.image_size),
+                shortcuts=True,
             )
-        return MultimodalDataset(
-            name=self.name,
-            kind=self.kind,
-            train=splits["RU"],
-            val=splits["val"],
-            test=splits["test"],
-            num_classes=self.num_classes_for(config),
-            description=self.description,
-            latent_joint_fn=lambda label: self.latent_joint(label, config),
-            probe_split="val",
-            training_groups=tuple(
-                TrainingGroup(name=name, labels=labels, train=splits[name])
-                for name, labels in PAPER_GROUPS.items()
-            ),
+        groups = tuple(
+            TrainingGroup(name=name, labels=labels, train=splits[name])
+            for name, labels in PAPER_GROUPS.items()
         )
+        return self._dataset(config, splits, "RU", groups)
 
     def _generate_single(self, config: TaskConfig, seed: int) -> MultimodalDataset:
         """One split of n pairs cut into train (biased) / val / test (at the eval rate)."""
@@ -418,37 +390,59 @@ class TrifeatureTask(Task):
             x2 = render(
                 f["shape"], f["texture2"], f["colour2"], poses2.take(index), config.image_size
             )
-            shapes_codes = (f["shape"], f["shape"].copy())
-            texture_codes = (f["texture1"], f["texture2"])
-            pair_codes = (f["texture1"], f["colour2"])
-            splits[split] = Split(
-                x1=x1,
-                x2=x2,
-                labels={
-                    "R": f["shape"].copy(),
-                    "U1": f["texture1"].copy(),
-                    "U2": f["texture2"].copy(),
-                    "S": synergy_label(f["texture1"], f["colour2"]),
-                },
-                latent_codes={
-                    "R": shapes_codes,
-                    "U1": pair_codes,
-                    "U2": texture_codes,
-                    "S": pair_codes,
-                },
-                factors=f,
-            )
+            splits[split] = _pair_split(f, x1, x2, shortcuts=False)
+        return self._dataset(config, splits, "train")
+
+    def _dataset(
+        self,
+        config: TaskConfig,
+        splits: dict[str, Split],
+        train: str,
+        groups: tuple[TrainingGroup, ...] = (),
+    ) -> MultimodalDataset:
+        """The dataset of either protocol: ``splits[train]`` as train, probes fitted on val."""
         return MultimodalDataset(
             name=self.name,
             kind=self.kind,
-            train=splits["train"],
+            train=splits[train],
             val=splits["val"],
             test=splits["test"],
             num_classes=self.num_classes_for(config),
             description=self.description,
             latent_joint_fn=lambda label: self.latent_joint(label, config),
             probe_split="val",
+            training_groups=groups,
         )
+
+
+def _pair_split(f: dict[str, np.ndarray], x1: np.ndarray, x2: np.ndarray, shortcuts: bool) -> Split:
+    """A split of rendered pairs with its labels and latent codes (see the module doc); with
+    ``shortcuts`` (paper protocol) also colour1, colour2 and position1."""
+    pair_codes = (f["texture1"], f["colour2"])
+    labels = {
+        "R": f["shape"].copy(),
+        "U1": f["texture1"].copy(),
+        "U2": f["texture2"].copy(),
+        "S": synergy_label(f["texture1"], f["colour2"]),
+    }
+    codes = {
+        "R": (f["shape"], f["shape"].copy()),
+        "U1": pair_codes,
+        "U2": (f["texture1"], f["texture2"]),
+        "S": pair_codes,
+    }
+    if shortcuts:
+        labels.update(
+            colour1=f["colour1"].copy(),
+            colour2=f["colour2"].copy(),
+            position1=f["position1"].copy(),
+        )
+        codes.update(
+            colour1=(f["colour1"], f["colour2"]),
+            colour2=pair_codes,
+            position1=(f["position1"], f["position2"]),
+        )
+    return Split(x1=x1, x2=x2, labels=labels, latent_codes=codes, factors=f)
 
 
 TRIFEATURE = TrifeatureTask()
