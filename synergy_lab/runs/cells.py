@@ -41,6 +41,7 @@ from synergy_lab.results import (
 from synergy_lab.runs.files import atomic_path, folder_lock
 from synergy_lab.train import TrainedModel, train
 from synthetic import MultimodalDataset
+from synthetic.trifeature import SINGLE_TRAIN_SYNERGY_RATE
 
 CELL_FORMAT = 1
 CELLS_DIR = "cells"
@@ -65,7 +66,6 @@ _LEGACY_VALUES: dict[str, dict[str, Any]] = {
     },
     "task_config": {"trifeature_protocol": "single", "trifeature_heldout_fraction": 0.2},
 }
-_SINGLE_PROTOCOL_RATE = 0.9  # what trifeature_train_synergy_rate = None means for "single"
 
 
 def settings_of(config: RunConfig) -> dict[str, Any]:
@@ -83,7 +83,7 @@ def settings_of(config: RunConfig) -> dict[str, Any]:
         task["trifeature_protocol"] = "single"
         task["trifeature_heldout_fraction"] = 0.2
     if task["trifeature_protocol"] == "single" and task["trifeature_train_synergy_rate"] is None:
-        task["trifeature_train_synergy_rate"] = _SINGLE_PROTOCOL_RATE
+        task["trifeature_train_synergy_rate"] = SINGLE_TRAIN_SYNERGY_RATE
     if not record["groups"]:
         del record["groups"]
     for section, legacy in _LEGACY_VALUES.items():
