@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 IMAGE_ENCODERS: tuple[str, ...] = ("small", "alexnet")
+VECTOR_ENCODERS: tuple[str, ...] = ("mlp", "chunks")
 POSITION_EMBEDDINGS: tuple[str, ...] = ("none", "sincos")
 ALEXNET_MIN_SIDE = 63  # smallest side AlexNet's convolutions and pools leave a 1 x 1 map for
 
@@ -34,6 +35,8 @@ class ModelConfig:
     heads: int = 4
     mlp_ratio: float = 2.0
     vector_tokens: int = 4  # tokens per vector modality
+    vector_encoder: str = "mlp"  # "mlp": every token sees all features; "chunks": token k sees
+    # only the k-th of vector_tokens contiguous feature chunks (so masking a token hides them)
     encoder_hidden: int = 64  # hidden width of the vector encoder MLP
     cnn_channels: int = 32  # base channel count of the small image encoder
     image_encoder: str = "small"  # "small" CNN (any size) or "alexnet" (224 px, the papers')
@@ -55,6 +58,11 @@ class ModelConfig:
             )
         if not 0 <= self.dropout < 1:
             raise ValueError(f"ModelConfig.dropout must be in [0, 1); got {self.dropout}")
+        if self.vector_encoder not in VECTOR_ENCODERS:
+            raise ValueError(
+                f"ModelConfig.vector_encoder must be one of {', '.join(VECTOR_ENCODERS)}; "
+                f"got {self.vector_encoder!r}"
+            )
         if self.image_encoder not in IMAGE_ENCODERS:
             raise ValueError(
                 f"ModelConfig.image_encoder must be one of {', '.join(IMAGE_ENCODERS)}; "
@@ -92,6 +100,39 @@ class VectorEncoder(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x).view(x.shape[0], self.num_tokens, self.dim)
+
+
+class ChunkedVectorEncoder(nn.Module):
+    """(B, d) -> (B, vector_tokens, dim): token k is an MLP of the k-th contiguous feature chunk.
+
+    The features are cut as ``numpy.array_split`` cuts them (the first ``d % vector_tokens``
+    chunks one feature longer), the layout :mod:`synthetic.ladder` gives its feature blocks, so
+    a token carries only what its chunk carries and a masked token hides exactly that. Each
+    chunk has its own two-layer MLP (hidden ``encoder_hidden``); the chunk index is implicit in
+    which MLP made the token.
+    """
+
+    def __init__(self, input_dim: int, config: ModelConfig) -> None:
+        super().__init__()
+        if input_dim < config.vector_tokens:
+            raise ValueError(
+                f"vector_encoder 'chunks' needs at least vector_tokens ({config.vector_tokens}) "
+                f"features; got {input_dim}"
+            )
+        base, extra = divmod(input_dim, config.vector_tokens)
+        self.sizes = [base + 1] * extra + [base] * (config.vector_tokens - extra)
+        self.nets = nn.ModuleList(
+            nn.Sequential(
+                nn.Linear(size, config.encoder_hidden),
+                nn.GELU(),
+                nn.Linear(config.encoder_hidden, config.dim),
+            )
+            for size in self.sizes
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        chunks = torch.split(x, self.sizes, dim=1)
+        return torch.stack([net(c) for net, c in zip(self.nets, chunks, strict=True)], dim=1)
 
 
 def sincos_positions(grid: int, dim: int) -> Tensor:
@@ -244,6 +285,8 @@ class AttentionPooling(nn.Module):
 def make_encoder(input_shape: tuple[int, ...], config: ModelConfig) -> nn.Module:
     """An encoder for one sample shape: (d,) vectors or (C, H, W) images."""
     if len(input_shape) == 1:
+        if config.vector_encoder == "chunks":
+            return ChunkedVectorEncoder(input_shape[0], config)
         return VectorEncoder(input_shape[0], config)
     if len(input_shape) == 3:
         side = min(input_shape[1:])

@@ -63,6 +63,7 @@ _LEGACY_VALUES: dict[str, dict[str, Any]] = {
         "image_stages": 3,
         "image_grid": 4,
         "image_positions": "none",
+        "vector_encoder": "mlp",
     },
     "task_config": {"trifeature_protocol": "single", "trifeature_heldout_fraction": 0.2},
 }

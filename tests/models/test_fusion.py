@@ -141,6 +141,7 @@ def test_fuse_needs_a_modality_and_shapes_are_checked() -> None:
         ({"vector_tokens": 0}, "vector_tokens"),
         ({"projection_dim": 0}, "projection_dim"),
         ({"dropout": 1.0}, "dropout"),
+        ({"vector_encoder": "conv"}, "vector_encoder"),
     ],
 )
 def test_bad_model_config_is_rejected(kwargs: dict[str, float], name: str) -> None:
@@ -214,3 +215,36 @@ def test_alexnet_encoder_gives_a_six_by_six_grid_and_rejects_small_images() -> N
 def test_bad_image_encoder_settings_are_rejected(kwargs: dict[str, object], name: str) -> None:
     with pytest.raises(ValueError, match=name):
         ModelConfig(**kwargs)  # type: ignore[arg-type]
+
+
+CHUNKED = dataclasses.replace(TINY, vector_encoder="chunks")
+
+
+def test_chunked_vector_tokens_each_see_only_their_array_split_chunk() -> None:
+    """Token k changes when, and only when, a feature of the k-th np.array_split chunk does."""
+    torch.manual_seed(0)
+    model = FusionModel(((7,), (5,)), CHUNKED)  # 7 features in 3 tokens: chunks 3, 2, 2
+    x1, x2 = torch.randn(4, 7), torch.randn(4, 5)
+    t1, t2 = model.tokens(x1, x2)
+    assert t1.shape == (4, 3, 8) and t2.shape == (4, 3, 8)
+    owner = [0, 0, 0, 1, 1, 2, 2]
+    for feature, token in enumerate(owner):
+        bumped = x1.clone()
+        bumped[:, feature] += 1.0
+        changed = (model.tokens(bumped, x2)[0] - t1).abs().amax(dim=(0, 2)) > 1e-6
+        assert changed.tolist() == [k == token for k in range(3)]
+
+
+def test_chunked_encoder_rejects_fewer_features_than_tokens() -> None:
+    with pytest.raises(ValueError, match="at least vector_tokens"):
+        FusionModel(((2,), (5,)), CHUNKED)
+
+
+def test_mlp_vector_encoder_is_the_default_and_every_token_sees_every_feature() -> None:
+    assert ModelConfig().vector_encoder == "mlp"
+    model = vector_model()
+    x1, x2 = torch.randn(4, 5), torch.randn(4, 7)
+    bumped = x1.clone()
+    bumped[:, 4] += 1.0
+    changed = (model.tokens(bumped, x2)[0] - model.tokens(x1, x2)[0]).abs().amax(dim=(0, 2))
+    assert bool((changed > 1e-6).all())
