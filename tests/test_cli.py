@@ -201,6 +201,29 @@ def test_threads_option_reaches_the_cells(tmp_path: Path, monkeypatch) -> None:
     assert seen["threads"] == 2 and seen["jobs"] == 1
 
 
+@pytest.mark.parametrize("preset", ["cpu", "paper"])
+def test_cli_preset_and_preset_run_config_give_the_same_cells(
+    tmp_path: Path, monkeypatch, preset: str
+) -> None:
+    """Notebook 02 builds its runs with preset_run_config: the CLI must find the same cells."""
+    import synergy_lab.runs as runs
+    from synergy_lab.presets import preset_run_config
+    from synergy_lab.runs.cells import settings_hash, settings_of
+
+    seen: dict = {}
+
+    def fake_run_cells(config, out_dir, **kwargs):
+        seen["config"] = config
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(runs, "run_cells", fake_run_cells)
+    result = invoke("run", "--preset", preset, "--out", str(tmp_path / "r"))
+    assert result.exit_code == 130, result.output
+    built = preset_run_config(preset)
+    assert seen["config"].methods == built.methods and seen["config"].seeds == built.seeds
+    assert settings_hash(settings_of(seen["config"])) == settings_hash(settings_of(built))
+
+
 def test_preset_lays_settings_under_the_config_file_and_the_options(tmp_path: Path):
     file = tmp_path / "mine.toml"
     file.write_text("[model]\ndim = 16\n")
