@@ -21,9 +21,11 @@ log2(m) bits (modular) or 1 bit (parity), all synergistic. The four axes of the 
 - spread: ``ladder_blocks`` = B feature blocks per modality, each observed through its own
   random network (about ``dim / B`` features). Block 0 carries r, u_i and n_i; with B > 1 the
   bits of the synergistic parts are dealt round-robin to blocks 1..B-1, so no block holds a
-  modality's whole synergistic part when B > 2. (The current ``VectorEncoder`` maps all
-  features to every token through one MLP, so blocks become separate tokens only for an
-  encoder that tokenises a vector block by block.)
+  modality's whole synergistic part when B > 2. (The default vector encoder maps all
+  features to every token through one MLP; the chunked one, ``vector_encoder = "chunks"`` in
+  the model settings, gives each token its own contiguous chunk, so blocks reach the tokens.
+  Notebook 05 found this axis easier, not harder, as B rises: each block's random network
+  sees fewer bits.)
 - richness: more latent states per modality (nuisance bits: 8 -> 64 -> 512 states at the
   defaults with 0, 3, 6 nuisance bits) and several synergistic labels at once.
 

@@ -1,7 +1,8 @@
 """The shared encoder / fusion model every method trains.
 
-Each modality is turned into a short sequence of tokens of width ``dim`` (an MLP for vectors, a
-small CNN for images whose feature-map cells are the tokens). A pre-LayerNorm transformer with a
+Each modality is turned into a short sequence of tokens of width ``dim`` (an MLP for vectors,
+or one MLP per contiguous feature chunk with ``vector_encoder = "chunks"``; a small CNN for
+images whose feature-map cells are the tokens). A pre-LayerNorm transformer with a
 learned CLS token fuses the tokens of the modalities present and returns the CLS output: the
 fused representation (B, dim) that probes read. A projection head (MLP with batch norm) maps it
 to the space the contrastive losses compare. Modalities can be left out and tokens masked
