@@ -17,8 +17,8 @@ import time
 import torch
 
 import synthetic
-from synergy_lab.experiment import dynamics_hook
-from synergy_lab.probes import ProbeConfig
+from synergy_lab.evaluate import dynamics_hook
+from synergy_lab.evaluate import ProbeConfig
 from synergy_lab.train import TrainConfig, train
 
 

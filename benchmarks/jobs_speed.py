@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from synergy_lab.experiment import RunConfig
+from synergy_lab.config import RunConfig
 from synergy_lab.runs import run_cells
 from synergy_lab.train import TrainConfig
 from synthetic import TaskConfig

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from synergy_lab.files import atomic_write_bytes, atomic_write_csv
 from synergy_lab.pid import (
     PID,
     ClusterConfig,
@@ -33,7 +34,6 @@ from synergy_lab.pid import (
     gaussian_mmi_pid_from_samples,
     pid_from_samples,
 )
-from synergy_lab.results import atomic_write_bytes, atomic_write_csv
 from synthetic.readers import NPZ_RESERVED, check_features, check_label, load_npz_arrays
 
 ESTIMATORS: tuple[str, ...] = ("cluster", "batch", "gaussian")

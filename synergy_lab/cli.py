@@ -1,18 +1,19 @@
-"""The ``synergy-lab`` command: options become config objects, then library calls do the work."""
+"""The ``synergy-lab`` command: options become config objects, then library calls do the work.
+
+Every command only turns its options into config objects (:mod:`synergy_lab.config` layers
+defaults < preset < quick < file < options) and calls the library; bad input is one line on
+stderr and exit code 2.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import sys
 import tempfile
-import types
-import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import numpy as np
 import typer
@@ -29,23 +30,14 @@ app = typer.Typer(
     rich_markup_mode=None,  # plain help text: rich markup would eat every [bracket]
 )
 
-T = TypeVar("T")
-
-# --quick: sized so that InfMasking's S accuracy stands clearly above CLIP's and the untrained
-# network's (measured, see the README's --quick paragraph): 1,000 samples, 10 epochs of batch
-# 128 = 50 optimiser steps (experiment.MIN_USEFUL_STEPS), 2 seeds, and only InfMasking and CLIP
-# beside the two bounds unless --methods or the config file says otherwise.
-QUICK_SAMPLES = 1000
-QUICK_EPOCHS = 10
-QUICK_BATCH = 128
-QUICK_SEEDS = 2
-QUICK_METHODS = ("infmasking", "clip")
-QUICK_PROBE = {"l2_grid": [1e-4]}  # one L2 strength, not a search: half the evaluation time
-
 
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _say(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 @contextmanager
@@ -61,110 +53,8 @@ def _clear_errors() -> Iterator[None]:
         _fail(f"{error.strerror or type(error).__name__}{where}")
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib
-    if not path.is_file():
-        raise ValueError(f"config file {path} does not exist")
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ValueError(f"config file {path} is not valid TOML ({error})") from None
-
-
-_TYPE_WORDS = {int: "an integer", float: "a number", bool: "true or false", str: "a string"}
-
-
-def _checked_value(section: str, name: str, value: Any, hint: Any) -> Any:
-    """``value`` checked against the type annotation ``hint`` of setting ``name``.
-
-    Raises one line naming the setting and the type it expects; an integer is accepted where
-    a number is expected, a TOML list where a tuple is.
-    """
-    args = typing.get_args(hint)
-    origin = typing.get_origin(hint)
-    if origin in (types.UnionType, typing.Union):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        if len(inner) == 1:
-            return _checked_value(section, name, value, inner[0])
-        return value
-    if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise ValueError(f"[{section}] {name} must be a list; got {value!r}")
-        element = args[0] if args else Any
-        return tuple(_checked_value(section, name, v, element) for v in value)
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    if hint in _TYPE_WORDS:
-        if isinstance(value, bool) != (hint is bool) or not isinstance(value, hint):
-            raise ValueError(f"[{section}] {name} must be {_TYPE_WORDS[hint]}; got {value!r}")
-    return value
-
-
-def _build(cls: Callable[..., T], section: str, values: Any, overrides: dict[str, Any]) -> T:
-    """A config dataclass from a TOML section plus the command-line options given explicitly.
-
-    Every setting is checked against the dataclass field's annotation first, so a wrong type
-    gets one line naming the setting and the expected type before any work starts.
-    """
-    if not isinstance(values, dict):
-        raise ValueError(f"[{section}] must be a table of settings; got {values!r}")
-    known = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(values) - set(known))
-    if unknown:
-        raise ValueError(
-            f"unknown setting {unknown[0]!r} in [{section}]; valid: {', '.join(sorted(known))}"
-        )
-    hints = typing.get_type_hints(cls)
-    for name, value in values.items():  # a file's setting is checked even where an option wins
-        _checked_value(section, name, value, hints.get(name, Any))
-    merged = {**values, **{k: v for k, v in overrides.items() if v is not None}}
-    for name, value in merged.items():
-        merged[name] = _checked_value(section, name, value, hints.get(name, Any))
-    try:
-        return cls(**merged)
-    except TypeError as error:
-        raise ValueError(f"bad settings in [{section}]: {error}") from None
-
-
 def _split_names(text: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in text.split(",") if name.strip())
-
-
-def _run_section(values: Any) -> dict[str, Any]:
-    """The [run] section checked: task a string, methods a string or list of names, seeds >= 1."""
-    if not isinstance(values, dict):
-        raise ValueError(f"[run] must be a table of settings; got {values!r}")
-    unknown = sorted(set(values) - {"task", "methods", "seeds"})
-    if unknown:
-        raise ValueError(f"unknown setting {unknown[0]!r} in [run]; valid: methods, seeds, task")
-    checked: dict[str, Any] = {}
-    if "task" in values:
-        if not isinstance(values["task"], str):
-            raise ValueError(f"[run] task must be a string; got {values['task']!r}")
-        checked["task"] = values["task"]
-    if "methods" in values:
-        names = values["methods"]
-        if isinstance(names, str):
-            names = _split_names(names)
-        if not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names):
-            raise ValueError(
-                f"[run] methods must be a list of method names or a comma-separated string; "
-                f"got {values['methods']!r}"
-            )
-        if not names:
-            raise ValueError("[run] methods is empty; give at least one method name")
-        checked["methods"] = tuple(names)
-    if "seeds" in values:
-        seeds = values["seeds"]
-        if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-            raise ValueError(f"[run] seeds must be a positive integer (how many); got {seeds!r}")
-        checked["seeds"] = seeds
-    return checked
 
 
 def _check_writable_folder(folder: Path, what: str) -> None:
@@ -193,36 +83,74 @@ _EXECUTOR_HELP = (
     "local (this machine) or slurm (one array job, one task per cell, through submitit; "
     'pip install "synergy-lab[slurm]").'
 )
+_SET_HELP = (
+    "Any setting by name, SECTION.FIELD=VALUE (repeatable; the value is read as TOML), e.g. "
+    "--set method.infmasking.mask_lambda=0.5 --set train.weight_decay=0 --set run.bootstrap=200."
+)
+_CONFIG_HELP = (
+    "TOML file with [run], [task], [model], [method.<name>], [train], [augment], [probe] "
+    "(and [slurm]) sections; command-line options override it, a preset and --quick lie under it."
+)
+_PRESET_HELP = (
+    "Trifeatures settings bundle: 'cpu' (32 px, the whole table in about 2 h on 2 cores) or "
+    "'paper' (224 px, AlexNet, 100 epochs: for a GPU). The config file and options given "
+    "override it; see synergy_lab/presets.py."
+)
+_QUICK_HELP = (
+    "A first look: 1,000 samples, 10 epochs of batch 128, 2 seeds, infmasking and clip beside "
+    "the bounds, probes at one L2 strength (the file and options given still apply)."
+)
 
 
-def _slurm_config(executor: str, section: dict[str, Any], overrides: dict[str, Any]) -> Any:
+def _slurm_config(executor: str, section: Any, overrides: dict[str, Any]) -> Any:
     """The SLURM settings ([slurm] plus --slurm-* options), or None for the local executor."""
+    from synergy_lab.config import build_section
     from synergy_lab.runs import SlurmConfig
 
     if executor not in ("local", "slurm"):
         raise ValueError(f"--executor must be local or slurm; got {executor!r}")
     if executor == "local":
         return None
-    return _build(SlurmConfig, "slurm", section, overrides)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return build_section(SlurmConfig, "[slurm]", {**(section or {}), **given})
 
 
-def _run_cells(
-    run_config: Any,
-    out_dir: Path,
-    grid: dict[str, Any],
-    jobs: int,
-    slurm: Any,
-    new_folder: bool,
-    dataset: Any = None,
-    threads: int | None = None,
-) -> Any:
+def _read_file(config: Path | None, *, sweep: bool = False) -> dict[str, Any]:
+    """The config file as a document ({} without one); a [grid] belongs to `sweep` only."""
+    from synergy_lab.config import read_toml
+
+    document = read_toml(config) if config else {}
+    if "grid" in document and not sweep:
+        raise ValueError(f"{config} has a [grid] table: run it with `synergy-lab sweep`")
+    return document
+
+
+def _options(given: dict[str, dict[str, Any]], assignments: list[str] | None) -> dict[str, Any]:
+    """The options given (None = not given) as one document, ``--set`` assignments on top."""
+    from synergy_lab.config import assignments_document
+
+    document: dict[str, Any] = {
+        section: {k: v for k, v in values.items() if v is not None}
+        for section, values in given.items()
+    }
+    for section, values in assignments_document(assignments or []).items():
+        if section == "method":
+            for name, table in values.items():
+                target = document.setdefault("method", {})
+                if isinstance(table, dict):
+                    target.setdefault(name, {}).update(table)
+                else:
+                    target[name] = table
+        else:
+            document.setdefault(section, {}).update(values)
+    return {section: values for section, values in document.items() if values}
+
+
+def _run_cells(run_config: Any, out_dir: Path, grid: dict[str, Any], **options: Any) -> Any:
     """Run the cells through ``synergy_lab.runs``; None while SLURM tasks are still pending."""
     from synergy_lab.runs import run_cells
 
-    outcome = run_cells(
-        run_config, out_dir, grid=grid, dataset=dataset, on_cell=typer.echo, jobs=jobs,
-        threads=threads, slurm=slurm, new_folder=new_folder,
-    )  # fmt: skip
+    outcome = run_cells(run_config, out_dir, grid=grid, on_cell=typer.echo, **options)
     if outcome.out_dir != out_dir:
         typer.echo(f"run folder: {outcome.out_dir} (new: {out_dir} holds other settings)")
     if outcome.pending:
@@ -230,6 +158,25 @@ def _run_cells(
     frame = outcome.results.infer_objects()
     frame.attrs["out_dir"] = str(outcome.out_dir)
     return frame
+
+
+def _interrupted(out_dir: Path) -> None:
+    _fail(
+        f"interrupted; finished cells are in {out_dir}; rerun with --out {out_dir} to finish", 130
+    )
+
+
+def _finish(frame: Any, out_dir: Path, title: str, *, grid: bool = False) -> None:
+    """Write the report of a finished run and print its summary."""
+    from synergy_lab.report import markdown_summary, write_grid_figures, write_report
+
+    if frame is None:  # submitted to SLURM; `status` collects the cells
+        return
+    out_dir = Path(frame.attrs.get("out_dir", out_dir))
+    written = write_report(out_dir) + (write_grid_figures(out_dir) if grid else [])
+    typer.echo("")
+    typer.echo(markdown_summary(frame, title))
+    typer.echo("\nwrote " + ", ".join(str(p) for p in written))
 
 
 @app.command()
@@ -275,28 +222,16 @@ def run(
         int | None, typer.Option(help="InfMasking: masked views per augmentation.")
     ] = None,
     temperature: Annotated[
-        float | None, typer.Option(help="Temperature of the InfoNCE terms.")
+        float | None, typer.Option(help="Temperature of every method's InfoNCE terms.")
     ] = None,
     probe: Annotated[str | None, typer.Option(help="Probe kind: linear or mlp.")] = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu or cuda. [default: auto]")] = None,
     baselines: Annotated[
-        bool, typer.Option(help="Add the untrained (random) and supervised bounds.")
-    ] = True,
-    preset: Annotated[
-        str | None,
-        typer.Option(
-            help="Trifeatures settings bundle: 'cpu' (32 px, the whole table in about 2 h on 2 "
-            "cores) or 'paper' (224 px, AlexNet, 100 epochs: for a GPU). The config file and "
-            "options given override it; see synergy_lab/presets.py."
-        ),
+        bool | None,
+        typer.Option(help="Add the untrained (random) and supervised bounds. [default: on]"),
     ] = None,
-    quick: Annotated[
-        bool,
-        typer.Option(
-            help="A first look: 1,000 samples, 10 epochs of batch 128, 2 seeds, infmasking "
-            "and clip beside the bounds, probes at one L2 strength (options given still apply)."
-        ),
-    ] = False,
+    preset: Annotated[str | None, typer.Option(help=_PRESET_HELP)] = None,
+    quick: Annotated[bool, typer.Option(help=_QUICK_HELP)] = False,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -304,13 +239,8 @@ def run(
             "same folder skips finished cells."
         ),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option(
-            help="TOML file with [run], [task], [model], [method], [train], [augment], [probe] "
-            "sections; command-line options override it."
-        ),
-    ] = None,
+    config: Annotated[Path | None, typer.Option(help=_CONFIG_HELP)] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help=_SET_HELP)] = None,
     progress: Annotated[
         bool | None, typer.Option("--progress/--no-progress", help="Show progress bars.")
     ] = None,
@@ -322,13 +252,13 @@ def run(
         ),
     ] = None,
     probe_every: Annotated[
-        int,
+        int | None,
         typer.Option(
             min=0,
             help="Fit the probes every K epochs during training on a fixed subsample "
-            "(dynamics.csv, dynamics.png); 0 = never.",
+            "(dynamics.csv, dynamics.png); 0 = never. [default: 0]",
         ),
-    ] = 0,
+    ] = None,
     jobs: Annotated[int, typer.Option(min=1, help=_JOBS_HELP)] = 1,
     threads: Annotated[int | None, typer.Option(min=1, help=_THREADS_HELP)] = None,
     new_folder: Annotated[bool, typer.Option(help=_NEW_FOLDER_HELP)] = False,
@@ -341,132 +271,58 @@ def run(
     wait: Annotated[bool, typer.Option(help="slurm: wait for the array to end.")] = False,
 ) -> None:
     """Train methods on a task over seeds, probe every label, write results, summary and plots."""
-    from synergy_lab.augment import AugmentConfig
-    from synergy_lab.experiment import RunConfig
-    from synergy_lab.methods import MethodConfig
-    from synergy_lab.models import ModelConfig
-    from synergy_lab.probes import ProbeConfig
-    from synergy_lab.report import markdown_summary, write_report
-    from synergy_lab.train import TrainConfig
-    from synthetic import TaskConfig, get_task
+    from synergy_lab.config import run_config
 
     with _clear_errors():
-        file = _read_toml(config) if config else {}
-        sections = {"run", "task", "model", "method", "train", "augment", "probe", "slurm"}
-        if "grid" in file:
-            raise ValueError(f"{config} has a [grid] table: run it with `synergy-lab sweep`")
-        unknown_sections = sorted(set(file) - sections)
-        if unknown_sections:
-            raise ValueError(f"unknown section [{unknown_sections[0]}] in {config}")
-        for name, values in file.items():
-            if not isinstance(values, dict):
-                raise ValueError(f"[{name}] must be a table of settings; got {values!r}")
-        base: dict[str, dict[str, Any]] = {}
-        if preset is not None:
-            from synergy_lab.presets import preset_sections
-
-            base = preset_sections(preset)
-            if task is not None and task != base["run"]["task"]:
-                raise ValueError(
-                    f"--preset {preset} is for task {base['run']['task']!r}; got --task {task}"
-                )
-        run_file = {**_run_section(base.get("run", {})), **_run_section(file.get("run", {}))}
-        task_name = str(task or run_file.get("task", "xor"))
-        get_task(task_name)
+        file = _read_file(config)
         if methods is not None and not _split_names(methods):
             raise ValueError(
                 "--methods is empty; give at least one method name (see `synergy-lab methods`)"
             )
-        quick_task = {"n_samples": QUICK_SAMPLES} if quick else {}
-        quick_train = {"epochs": QUICK_EPOCHS, "batch_size": QUICK_BATCH} if quick else {}
-        if rung is not None:
-            from synthetic.ladder import rung_settings
-
-            if task_name != "ladder":
-                raise ValueError(f"--rung applies to --task ladder only; the task is {task_name!r}")
-            quick_task.update(rung_settings(rung))
-        task_config = _build(
-            TaskConfig,
-            "task",
-            {**base.get("task", {}), **quick_task, **file.get("task", {})},
-            {"n_samples": samples, "image_size": image_size},
-        )
-        train_config = _build(
-            TrainConfig,
-            "train",
-            {**base.get("train", {}), **quick_train, **file.get("train", {})},
+        options = _options(
             {
-                "epochs": epochs,
-                "batch_size": batch_size,
-                "lr": lr,
-                "device": device,
-                "progress": progress,
+                "run": dict(task=task, methods=methods, seeds=seeds, baselines=baselines,
+                            probe_every=probe_every),
+                "task": {"n_samples": samples, "image_size": image_size},
+                "train": dict(epochs=epochs, batch_size=batch_size, lr=lr, device=device,
+                              progress=progress),
+                "method": dict(mask_ratio=mask_ratio, num_masks=num_masks,
+                               temperature=temperature),
+                "probe": {"kind": probe},
             },
-        )
-        method_config = _build(
-            MethodConfig,
-            "method",
-            {**base.get("method", {}), **file.get("method", {})},
-            {"mask_ratio": mask_ratio, "num_masks": num_masks, "temperature": temperature},
-        )
-        run_config = RunConfig(
-            task=task_name,
-            methods=_split_names(methods)
-            if methods is not None
-            else tuple(
-                run_file.get("methods", QUICK_METHODS if quick else ("infmasking", "comm", "clip"))
-            ),
-            seeds=tuple(range(seeds or run_file.get("seeds", QUICK_SEEDS if quick else 3))),
-            baselines=baselines,
-            task_config=task_config,
-            model=_build(
-                ModelConfig, "model", {**base.get("model", {}), **file.get("model", {})}, {}
-            ),
-            method=method_config,
-            train=train_config,
-            augment=_build(
-                AugmentConfig, "augment", {**base.get("augment", {}), **file.get("augment", {})}, {}
-            ),
-            probe=_build(
-                ProbeConfig,
-                "probe",
-                {**(QUICK_PROBE if quick else {}), **file.get("probe", {})},
-                {"kind": probe},
-            ),
-            probe_every=probe_every,
-        )
-        user_data = None
-        if data is not None:
-            from synthetic import from_npz
-
-            user_data = from_npz(data)
-            task_name = user_data.name
-        out_dir = out or Path("reports") / f"{task_name}-{datetime.now():%Y%m%d-%H%M%S}"
+            set_,
+        )  # fmt: skip
+        run_config_ = run_config(
+            preset=preset, quick=quick, rung=rung, file=file, file_name=str(config),
+            options=options, say=_say,
+        )  # fmt: skip
+        user_data = _user_data(data)
+        name = user_data.name if user_data is not None else run_config_.task
+        out_dir = out or Path("reports") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
         _check_writable_folder(out_dir, "the run folder")
         typer.echo(f"run folder: {out_dir}")
         slurm = _slurm_config(
-            executor,
-            file.get("slurm", {}),
+            executor, file.get("slurm", {}),
             dict(partition=slurm_partition, time_min=slurm_time, gpus=slurm_gpus,
                  cpus=slurm_cpus, mem_gb=slurm_mem, wait=wait or None),
         )  # fmt: skip
         try:
             frame = _run_cells(
-                run_config, out_dir, {}, jobs, slurm, new_folder, dataset=user_data, threads=threads
-            )
+                run_config_, out_dir, {}, jobs=jobs, slurm=slurm, new_folder=new_folder,
+                dataset=user_data, threads=threads,
+            )  # fmt: skip
         except KeyboardInterrupt:
-            _fail(
-                f"interrupted; finished cells are in {out_dir}; rerun with --out {out_dir} "
-                "to finish",
-                code=130,
-            )
-        if frame is None:  # submitted to SLURM; `status` collects the cells
-            return
-        out_dir = Path(frame.attrs.get("out_dir", out_dir))
-        write_report(out_dir)
-        typer.echo("")
-        typer.echo(markdown_summary(frame, f"{task_name}: {', '.join(run_config.all_methods)}"))
-        typer.echo(f"\nwrote {out_dir}/results.csv, summary.md, config.json and figures")
+            _interrupted(out_dir)
+        _finish(frame, out_dir, f"{name}: {', '.join(run_config_.all_methods)}")
+
+
+def _user_data(path: Path | None) -> Any:
+    """The user's .npz dataset for ``run --data`` (None without one)."""
+    if path is None:
+        return None
+    from synthetic import from_npz
+
+    return from_npz(path)
 
 
 @app.command()
@@ -481,13 +337,19 @@ def tasks() -> None:
 
 @app.command()
 def methods() -> None:
-    """List the methods, one line each."""
+    """List the methods: what each is, then its settings ([method.<name>]) and defaults."""
+    import dataclasses
+
     from synergy_lab.methods import METHODS
 
     width = max(len(name) for name in METHODS)
     for name, cls in METHODS.items():
         doc = (cls.__doc__ or "").strip().splitlines()
         typer.echo(f"{name:<{width}}  {doc[0] if doc else ''}")
+        settings = dataclasses.asdict(cls.settings_class())
+        if settings:
+            values = ", ".join(f"{k} = {v!r}" for k, v in settings.items())
+            typer.echo(f"{'':<{width}}  [method.{name}] {values}")
 
 
 @app.command()
@@ -698,44 +560,12 @@ def analyze(
     )
 
 
-def _config_from_file(file: dict[str, Any], path: Path) -> Any:
-    """A RunConfig from TOML sections alone ([run], [task], ... as for `run --config`)."""
-    from synergy_lab.augment import AugmentConfig
-    from synergy_lab.experiment import RunConfig
-    from synergy_lab.methods import MethodConfig
-    from synergy_lab.models import ModelConfig
-    from synergy_lab.probes import ProbeConfig
-    from synergy_lab.train import TrainConfig
-    from synthetic import TaskConfig
+def config_from_file(document: dict[str, Any], path: Path, say: Any = None) -> Any:
+    """The RunConfig of a sweep file's run sections (progress bars off: cells run unattended)."""
+    from synergy_lab.config import run_config
 
-    sections = {"run", "task", "model", "method", "train", "augment", "probe", "slurm", "grid"}
-    unknown_sections = sorted(set(file) - sections)
-    if unknown_sections:
-        raise ValueError(f"unknown section [{unknown_sections[0]}] in {path}")
-    run_file = file.get("run", {})
-    valid_run = {"task", "methods", "seeds", "baselines", "pid_clusters"}
-    unknown_run = sorted(set(run_file) - valid_run)
-    if unknown_run:
-        raise ValueError(
-            f"unknown setting {unknown_run[0]!r} in [run]; valid: {', '.join(sorted(valid_run))}"
-        )
-    seeds = run_file.get("seeds", 3)
-    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
-        raise ValueError(f"[run] seeds must be a number of seeds >= 1; got {seeds!r}")
-    return _build(
-        RunConfig,
-        "run",
-        {
-            **{k: v for k, v in run_file.items() if k != "seeds"},
-            "seeds": tuple(range(seeds)),
-            "task_config": _build(TaskConfig, "task", file.get("task", {}), {}),
-            "model": _build(ModelConfig, "model", file.get("model", {}), {}),
-            "method": _build(MethodConfig, "method", file.get("method", {}), {}),
-            "train": _build(TrainConfig, "train", file.get("train", {}), {"progress": False}),
-            "augment": _build(AugmentConfig, "augment", file.get("augment", {}), {}),
-            "probe": _build(ProbeConfig, "probe", file.get("probe", {}), {}),
-        },
-        {},
+    return run_config(
+        file=document, file_name=str(path), options={"train": {"progress": False}}, say=say
     )
 
 
@@ -753,34 +583,31 @@ def sweep(
 ) -> None:
     """Run every grid point x method x seed of FILE's [grid] table as one resumable run.
 
-    [grid] maps "section.field" to a list, e.g. "method.mask_ratio" = [0.3, 0.5, 0.7] or
-    "task.noise" = [0.25, 0.5]; results carry one column per grid key, and the report draws
-    each metric against each key. Every point is checked before anything trains.
+    [grid] maps "section.field" to a list, e.g. "method.infmasking.mask_ratio" = [0.3, 0.5]
+    or "task.noise" = [0.25, 0.5]; results carry one column per grid key, and the report draws
+    each metric against each key. A method's setting changes only that method's cells: the
+    others are trained once and stand at every point. Every point is checked before anything
+    trains.
     """
-    from synergy_lab.report import markdown_summary, write_grid_figures, write_report
     from synergy_lab.runs import expand_grid
 
     with _clear_errors():
-        document = _read_toml(file)
+        document = _read_file(file, sweep=True)
         grid = document.get("grid")
         if not isinstance(grid, dict) or not grid:
             raise ValueError(f"{file} has no [grid] table of lists; use `synergy-lab run`")
-        run_config = _config_from_file(document, file)
+        run_config = config_from_file(document, file, _say)
         expand_grid(run_config, grid)  # every point checked before anything is written
         slurm = _slurm_config(executor, document.get("slurm", {}), {"wait": wait or None})
         out_dir = out or Path("reports") / f"{file.stem}-{datetime.now():%Y%m%d-%H%M%S}"
         typer.echo(f"run folder: {out_dir}")
         try:
-            frame = _run_cells(run_config, out_dir, grid, jobs, slurm, new_folder)
+            frame = _run_cells(
+                run_config, out_dir, grid, jobs=jobs, slurm=slurm, new_folder=new_folder
+            )
         except KeyboardInterrupt:
-            _fail(f"interrupted; finished cells are in {out_dir}; rerun to finish", code=130)
-        if frame is None:
-            return
-        out_dir = Path(frame.attrs["out_dir"])
-        written = write_report(out_dir) + write_grid_figures(out_dir)
-        typer.echo("")
-        typer.echo(markdown_summary(frame, f"{file.stem}: grid over {', '.join(grid)}"))
-        typer.echo("\nwrote " + ", ".join(str(p) for p in written))
+            _interrupted(out_dir)
+        _finish(frame, out_dir, f"{file.stem}: grid over {', '.join(grid)}", grid=True)
 
 
 @app.command()
@@ -793,7 +620,7 @@ def evaluate(
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
 ) -> None:
     """Re-probe every finished cell's saved representations, without retraining."""
-    from synergy_lab.probes import ProbeConfig
+    from synergy_lab.evaluate import ProbeConfig
     from synergy_lab.report import markdown_summary, write_report
     from synergy_lab.runs import reevaluate
 
@@ -818,16 +645,16 @@ def status(
 
     with _clear_errors():
         state = folder_status(run_dir)
-        for line in state["corrupt"]:
+        for line in state.corrupt:
             typer.echo(f"corrupt: {line} (rerun to retrain it)")
-        jobs = f" (array job {state['job_ids'][0].split('_')[0]})" if state["job_ids"] else ""
+        jobs = f" (array job {state.job_ids[0].split('_')[0]})" if state.job_ids else ""
         typer.echo(
-            f"{len(state['done'])} cells finished, {len(state['pending'])} pending{jobs}, "
-            f"{len(state['corrupt'])} corrupt; results.csv has {state['rows']} rows"
+            f"{len(state.done)} cells finished, {len(state.pending)} pending{jobs}, "
+            f"{len(state.corrupt)} corrupt; results.csv has {state.rows} rows"
         )
-        for key in state["pending"]:
+        for key in state.pending:
             typer.echo(f"pending: {key}")
-        if state["rows"]:
+        if state.rows:
             write_report(run_dir)
             write_grid_figures(run_dir)
 

@@ -21,10 +21,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from synergy_lab.files import atomic_write_text  # noqa: E402
 from synergy_lab.measure import paired_difference, seed_summary  # noqa: E402
 from synergy_lab.results import (  # noqa: E402
     ResultsFileError,
-    atomic_write_text,
     read_curves,
     read_dynamics,
     read_results,

@@ -5,21 +5,15 @@ Columns: :data:`REQUIRED_RESULT_COLUMNS` (every results file has them) and
 them). ``dynamics.csv`` holds probe scores over training epochs (:data:`DYNAMICS_COLUMNS`).
 
 ``results.csv`` is what scripts read, so it is validated on the way in (a half-written or edited
-file gets one clear error naming the problem) and written atomically on the way out (a temporary
-file in the same folder, then ``os.replace``), so an interrupted run never loses finished rows.
+file gets one clear error naming the problem) and written atomically on the way out
+(:mod:`synergy_lab.files`), so an interrupted run never loses finished rows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import socket
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -77,59 +71,6 @@ _INT_COLUMNS = {"seed", "step", "epoch"}
 
 class ResultsFileError(ValueError):
     """A results file that cannot be read as this toolkit wrote it."""
-
-
-def _new_file_mode() -> int:
-    """Permissions an ordinary new file gets here (0o666 minus the umask); mkstemp gives 0o600."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def writer_host() -> str:
-    """This machine's name as temp-file names carry it (no dots)."""
-    return socket.gethostname().replace(".", "_") or "host"
-
-
-def temp_prefix(path: Path) -> str:
-    """Name prefix of ``path``'s temporary files: ``.<name>.<host>.<pid>.`` (a later run can tell
-    a file abandoned by a dead writer from one another process is still writing)."""
-    return f".{path.name}.{writer_host()}.{os.getpid()}."
-
-
-def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object]) -> None:
-    """Call ``write(handle)`` on a temp file next to ``path``, then rename it over ``path``:
-    readers see the old file or the new one, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path), suffix=".tmp")
-    try:
-        os.fchmod(fd, _new_file_mode())  # readable by whoever may read the user's other files
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_bytes(path: Path, payload: bytes) -> None:
-    """:func:`atomic_write_with` of ``payload``."""
-    atomic_write_with(path, lambda handle: handle.write(payload))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """:func:`atomic_write_bytes` of ``text`` in UTF-8."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_csv(path: Path, frame: pd.DataFrame) -> None:
-    atomic_write_text(path, frame.to_csv(index=False))
-
-
-def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def _check_row_lengths(path: Path, text: str) -> None:

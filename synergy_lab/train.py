@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import torch
@@ -25,7 +25,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from synergy_lab.augment import AugmentConfig, make_augment
-from synergy_lab.methods import METHODS, Batch, Method, MethodConfig, MethodContext
+from synergy_lab.methods import Batch, Method, MethodContext, method_class, settings_from_record
 from synergy_lab.models import FusionModel, ModelConfig
 from synthetic import MultimodalDataset
 
@@ -140,7 +140,7 @@ class TrainedModel:
     input_shapes: tuple[tuple[int, ...], tuple[int, ...]]
     train_config: TrainConfig
     model_config: ModelConfig
-    method_config: MethodConfig
+    method_config: Any  # the method's own settings dataclass
     augment_config: AugmentConfig
     device: torch.device
     loss_curve: list[dict[str, float]] = field(default_factory=list)
@@ -180,10 +180,12 @@ class TrainedModel:
             return np.zeros((0, width), dtype=np.float32)
         return np.concatenate(out).astype(np.float32, copy=False)
 
-    def save(self, path: str | Path) -> None:
-        """Write a checkpoint: state dicts, configs, context, loss curve (``torch.save``)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def save(self, path: str | Path | IO[bytes]) -> None:
+        """Write a checkpoint: state dicts, configs, context, loss curve (``torch.save``) to a
+        path or an open binary handle (e.g. :func:`synergy_lab.files.atomic_write_with`'s)."""
+        if isinstance(path, (str, Path)):
+            path = Path(path)
+            path.parent.mkdir(parents=True, exist_ok=True)
         state = {
             "version": CHECKPOINT_VERSION,
             "method_name": self.method_name,
@@ -210,15 +212,14 @@ class TrainedModel:
                 f"{path} is not a synergy-lab checkpoint of version {CHECKPOINT_VERSION}"
             )
         name = state["method_name"]
-        if name not in METHODS:
-            raise ValueError(f"checkpoint method {name!r} is not registered in METHODS")
+        method_cls = method_class(name)
         shapes = tuple(tuple(s) for s in state["input_shapes"])
         input_shapes = (shapes[0], shapes[1])
         context = MethodContext(**state["context"])
         model_config = ModelConfig(**state["model_config"])
-        method_config = MethodConfig(**state["method_config"])
+        method_config = settings_from_record(name, state["method_config"])
         model = FusionModel(input_shapes, model_config)
-        method = METHODS[name](method_config, context)
+        method = method_cls(method_config, context)
         method.build(model)
         model.load_state_dict(state["model_state"])
         method.load_state_dict(state["method_state"])
@@ -245,7 +246,7 @@ def train(
     dataset: MultimodalDataset,
     train_config: TrainConfig | None = None,
     model_config: ModelConfig | None = None,
-    method_config: MethodConfig | None = None,
+    method_config: Any = None,
     augment_config: AugmentConfig | None = None,
     on_epoch: Callable[[int, TrainedModel], None] | None = None,
 ) -> TrainedModel:
@@ -259,13 +260,10 @@ def train(
     ``train_seconds`` and the random generators are restored after it, so a hook never changes
     what is trained.
     """
-    if method_name not in METHODS:
-        raise ValueError(
-            f"unknown method {method_name!r}; valid methods: {', '.join(sorted(METHODS))}"
-        )
+    method_cls = method_class(method_name)
     config = train_config or TrainConfig()
     model_config = model_config or ModelConfig()
-    method_config = method_config or MethodConfig()
+    method_config = method_config or method_cls.settings_class()
     augment_config = augment_config or AugmentConfig()
     device = resolve_device(config.device)
 
@@ -282,7 +280,7 @@ def train(
         data_kind=dataset.kind,
     )
     model = FusionModel(dataset.input_shapes, model_config).to(device)
-    method = METHODS[method_name](method_config, context)
+    method = method_cls(method_config, context)
     method.build(model)
     method.to(device)
     split = dataset.split(config.split)

@@ -11,9 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 import synergy_lab.cli as cli
-import synergy_lab.experiment as experiment
 import synergy_lab.runs as runs
 from synergy_lab.cli import app
+from synergy_lab.config import RunConfig
+from synergy_lab.runs.folder import MIN_USEFUL_STEPS
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -231,7 +232,7 @@ def test_help_keeps_square_brackets():
     text = " ".join(result.output.split())
     assert "[default: xor]" in text
     assert "[default: infmasking,comm,clip]" in text
-    assert "[run], [task], [model], [method], [train], [augment], [probe]" in text
+    assert "[run], [task], [model], [method.<name>], [train], [augment], [probe]" in text
 
 
 # ---- pid ------------------------------------------------------------------------------------
@@ -309,8 +310,8 @@ def test_pid_shows_progress_on_large_tables(tmp_path: Path, monkeypatch):
 def test_python_api_run_folder_that_is_a_file(tmp_path: Path):
     target = tmp_path / "file"
     target.write_text("mine")
-    with pytest.raises(experiment.RunFolderError, match="is a file, not a folder"):
-        runs.run_experiment(experiment.RunConfig(methods=("clip",)), target)
+    with pytest.raises(runs.RunFolderError, match="is a file, not a folder"):
+        runs.run_experiment(RunConfig(methods=("clip",)), target)
     assert target.read_text() == "mine"
 
 
@@ -319,7 +320,7 @@ def test_quick_mode_sizes_and_options_still_win(tmp_path: Path, captured_config)
     invoke("run", "--quick", "--seeds", "3", "--methods", "comm", "--out", str(tmp_path / "b"))
     quick, overridden = captured_config
     steps = quick.train.epochs * (700 // quick.train.batch_size)  # 1,000 samples -> 700 train
-    assert quick.task_config.n_samples == 1000 and steps >= experiment.MIN_USEFUL_STEPS
+    assert quick.task_config.n_samples == 1000 and steps >= MIN_USEFUL_STEPS
     assert quick.methods == ("infmasking", "clip") and quick.seeds == (0, 1)
     assert quick.probe.l2_grid == (1e-4,)
     assert overridden.methods == ("comm",) and overridden.seeds == (0, 1, 2)

@@ -241,7 +241,8 @@ def test_preset_lays_settings_under_the_config_file_and_the_options(tmp_path: Pa
     assert config["model"]["image_grid"] == 6 and config["model"]["image_positions"] == "sincos"
     assert config["model"]["dim"] == 16  # the file overrides the preset
     assert config["train"]["epochs"] == 1 and config["train"]["batch_size"] == 64
-    assert config["method"]["num_masks"] == 6 and config["method"]["mask_ramp"] == 1.0
+    infmasking = config["method"]["infmasking"]
+    assert infmasking["num_masks"] == 6 and infmasking["mask_ramp"] == 1.0
     assert config["augment"]["image_preset"] == "paper"
 
 

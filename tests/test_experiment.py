@@ -8,8 +8,8 @@ import pytest
 import torch
 
 import synthetic
-from synergy_lab.experiment import RunConfig, evaluate, finished_cells
-from synergy_lab.probes import ProbeConfig
+from synergy_lab.config import RunConfig
+from synergy_lab.evaluate import ProbeConfig, evaluate
 from synergy_lab.runs import run_experiment
 from synergy_lab.train import TrainConfig, train
 
@@ -80,7 +80,8 @@ def test_run_experiment_on_a_dataset_object(tmp_path):
         methods=("clip",), seeds=(0,), baselines=False, train=TrainConfig(epochs=1, progress=False)
     )
     frame = run_experiment(config, tmp_path, dataset=data)
-    assert finished_cells(frame, ("y",)) == {("clip", 0)}
+    cells = frame[["method", "seed", "label"]].drop_duplicates().to_numpy().tolist()
+    assert cells == [["clip", 0, "y"]]
     assert set(frame["task"]) == {"custom"}
     assert (tmp_path / "results.csv").is_file()
 
@@ -94,7 +95,7 @@ XOR_SMALL = synthetic.TaskConfig(n_samples=3000)
 def test_usable_bits_near_zero_for_a_representation_without_the_label():
     # the untrained network's features with the S labels of the fit split shuffled: nothing a
     # probe can use, so usable bits must sit at 0, not above it (3 seeds)
-    from synergy_lab.experiment import evaluate_representations
+    from synergy_lab.evaluate import evaluate_representations
 
     values = []
     for seed in (0, 1, 2):

@@ -21,8 +21,9 @@ def test_presets_build_the_papers_protocol(name):
     assert config.seeds == (0, 1, 2)
     assert config.task_config.trifeature_protocol == "paper"
     assert config.model.image_grid == 6 and config.model.image_positions == "sincos"
-    assert config.method.num_masks == 6 and config.method.mask_ramp == 1.0
-    assert config.method.mask_ratio == 0.7
+    infmasking = config.method["infmasking"]
+    assert infmasking.num_masks == 6 and infmasking.mask_ramp == 1.0
+    assert config.method["infmasking"].mask_ratio == 0.7
     assert config.augment.image_preset == "paper" and config.augment.crop_min_scale == 0.08
     assert config.train.batch_size == 64
 
@@ -62,5 +63,6 @@ def test_each_ablation_switches_exactly_one_choice_back():
     assert variants["tokens"].model.image_grid == 4
     assert variants["tokens"].model.image_positions == "none"
     assert variants["views"].methods == ("infmasking",)
-    assert (variants["views"].method.num_masks, variants["views"].method.mask_ramp) == (4, 0.5)
+    views = variants["views"].method["infmasking"]
+    assert (views.num_masks, views.mask_ramp) == (4, 0.5)
     assert variants["budget"].train.epochs == base.train.epochs // 2

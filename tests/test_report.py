@@ -3,6 +3,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from synergy_lab.files import atomic_write_csv
 from synergy_lab.report import (
     accuracy_table,
     compare_runs,
@@ -18,7 +19,6 @@ from synergy_lab.results import (
     CURVE_COLUMNS,
     DYNAMICS_COLUMNS,
     REQUIRED_RESULT_COLUMNS,
-    atomic_write_csv,
 )
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,13 +4,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from synergy_lab.results import (
-    ResultsFileError,
-    atomic_write_bytes,
-    atomic_write_csv,
-    atomic_write_text,
-    read_results,
-)
+from synergy_lab.files import atomic_write_bytes, atomic_write_csv, atomic_write_text
+from synergy_lab.results import ResultsFileError, read_results
 
 
 def test_round_trip(tmp_path: Path, results_frame):

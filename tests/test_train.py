@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from synergy_lab.methods import METHODS, Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods import METHODS, Batch, LossOutput, Method, MethodContext
+from synergy_lab.methods.supervised import SupervisedSettings
+from synergy_lab.methods.untrained import UntrainedSettings
 from synergy_lab.models import FusionModel, ModelConfig
 from synergy_lab.train import TrainConfig, TrainedModel, lr_factor, resolve_device, train
 from synthetic import MultimodalDataset, from_arrays
@@ -96,12 +98,12 @@ def test_checkpoint_round_trip(tmp_path: Path) -> None:
     data = xor_like()
     path = tmp_path / "ckpt" / "model.pt"
     config = dataclasses.replace(FAST, checkpoint=str(path))
-    trained = train("supervised", data, config, TINY, MethodConfig(supervised_label="S"))
+    trained = train("supervised", data, config, TINY, SupervisedSettings(label="S"))
     assert path.exists()
     loaded = TrainedModel.load(path, device="cpu")
     assert loaded.method_name == "supervised"
     assert loaded.train_config == config and loaded.model_config == TINY
-    assert loaded.method_config == MethodConfig(supervised_label="S")
+    assert loaded.method_config == SupervisedSettings(label="S")
     assert loaded.loss_curve == trained.loss_curve
     assert loaded.input_shapes == data.input_shapes
     np.testing.assert_array_equal(
@@ -125,7 +127,9 @@ class _Probe(Method):
     name = "probe"
     events: list[tuple[str, float]] = []
 
-    def __init__(self, config: MethodConfig, context: MethodContext) -> None:
+    settings_class = UntrainedSettings
+
+    def __init__(self, config: UntrainedSettings, context: MethodContext) -> None:
         super().__init__()
         self.scale = torch.nn.Parameter(torch.ones(()))
 
@@ -140,7 +144,9 @@ class _Probe(Method):
 class _NaN(Method):
     name = "nan"
 
-    def __init__(self, config: MethodConfig, context: MethodContext) -> None:
+    settings_class = UntrainedSettings
+
+    def __init__(self, config: UntrainedSettings, context: MethodContext) -> None:
         super().__init__()
 
     def forward(self, batch: Batch, model: FusionModel) -> LossOutput:

@@ -1,7 +1,9 @@
 """The one interface every method implements, so that one trainer treats all alike.
 
-A method is an ``nn.Module`` (it may own extra parameters: critics, a classifier head) called as
-``method(batch, model)`` and returning a :class:`LossOutput`. Its representation for probing is
+A method is an ``nn.Module`` (it may own extra parameters: critics, a classifier head) built as
+``Method(settings, context)`` from its own frozen settings dataclass (declared and checked in the
+method's file, named by ``Method.settings_class``), called as ``method(batch, model)`` and
+returning a :class:`LossOutput`. Its representation for probing is
 ``method.represent(model, x1, x2)``; by default the fused CLS output of the shared model.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from torch import Tensor, nn
 
@@ -21,50 +24,24 @@ def identity_augment(x1: Tensor, x2: Tensor) -> tuple[Tensor, Tensor]:
     return x1, x2
 
 
-@dataclass(frozen=True)
-class MethodConfig:
-    """Hyperparameters of every method, flat so the CLI and TOML files can set them.
+def check_settings(settings: object, expected: type, method: str) -> None:
+    """One clear ValueError unless ``settings`` is an instance of the method's settings class."""
+    if not isinstance(settings, expected):
+        raise ValueError(
+            f"{method} takes {expected.__name__} settings; got {type(settings).__name__}"
+        )
 
-    Each method reads the fields it needs; the rest are ignored. Checked at construction.
-    """
 
-    temperature: float = 0.1  # softmax temperature of every InfoNCE term
-    mask_ratio: float = 0.7  # InfMasking: fraction rho of each modality's tokens masked
-    num_masks: int = 4  # InfMasking: masked fused views T per augmentation
-    mask_lambda: float = 1.0  # InfMasking: final weight of the covariance term
-    mask_ramp: float = 0.5  # InfMasking: fraction of training over which lambda ramps 0 -> max
-    gaussian_closed_form: bool = True  # InfMasking: False = plain average over the T masks
-    mask_weight: float = 1.0  # InfMasking: weight of the two L_mask terms vs CoMM's L_i
-    critic_steps: int = 1  # FactorCL: optimiser steps of the CLUB critics per batch
-    critic_lr: float = 1e-3  # FactorCL: learning rate of the CLUB critics
-    supervised_label: str = "S"  # supervised bound: label it is trained on
-    coral_mask_ratio: float = 0.75  # COrAL: chance a fusion token of the masked modality is zeroed
-    coral_ortho_weight: float = 10.0  # COrAL: weight of the squared-cosine orthogonality terms
-    coral_unique_weight: float = 1.0  # COrAL: weight of the two unique-path NT-Xent terms
-    coral_shared_weight: float = 1.0  # COrAL: weight of the fused-path NT-Xent term
+def check_temperature(value: float, owner: str) -> None:
+    """Every InfoNCE temperature must be > 0 (one line naming the method's settings)."""
+    if not value > 0:
+        raise ValueError(f"{owner}.temperature must be > 0; got {value}")
 
-    def __post_init__(self) -> None:
-        if not self.temperature > 0:
-            raise ValueError(f"temperature must be > 0; got {self.temperature}")
-        if not 0 < self.mask_ratio < 1:
-            raise ValueError(f"mask_ratio must be in (0, 1); got {self.mask_ratio}")
-        if self.num_masks < 1:
-            raise ValueError(f"num_masks must be >= 1; got {self.num_masks}")
-        if self.mask_lambda < 0:
-            raise ValueError(f"mask_lambda must be >= 0; got {self.mask_lambda}")
-        if not 0 <= self.mask_ramp <= 1:
-            raise ValueError(f"mask_ramp must be in [0, 1]; got {self.mask_ramp}")
-        if self.mask_weight < 0:
-            raise ValueError(f"mask_weight must be >= 0; got {self.mask_weight}")
-        if self.critic_steps < 0:
-            raise ValueError(f"critic_steps must be >= 0; got {self.critic_steps}")
-        if not self.critic_lr > 0:
-            raise ValueError(f"critic_lr must be > 0; got {self.critic_lr}")
-        if not 0 <= self.coral_mask_ratio < 1:
-            raise ValueError(f"coral_mask_ratio must be in [0, 1); got {self.coral_mask_ratio}")
-        for name in ("coral_ortho_weight", "coral_unique_weight", "coral_shared_weight"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)}")
+
+def check_at_least(owner: str, name: str, value: float, low: float) -> None:
+    """``owner.name`` must be >= ``low`` (one line naming the setting)."""
+    if not value >= low:
+        raise ValueError(f"{owner}.{name} must be >= {low:g}; got {value}")
 
 
 @dataclass(frozen=True)
@@ -110,6 +87,8 @@ class Method(nn.Module):
     name: str = ""
     #: False for baselines that are not trained (the random network).
     trainable: bool = True
+    #: The frozen dataclass of this method's settings (``[method.<name>]`` in a config file).
+    settings_class: ClassVar[type]
 
     def forward(self, batch: Batch, model: FusionModel) -> LossOutput:  # pragma: no cover
         raise NotImplementedError

@@ -9,10 +9,19 @@ concatenation of the two unimodal fused outputs, (B, 2 * dim).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import Tensor
 
-from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.base import (
+    Batch,
+    LossOutput,
+    Method,
+    MethodContext,
+    check_settings,
+    check_temperature,
+)
 from synergy_lab.methods.nce import info_nce
 from synergy_lab.models import FusionModel
 
@@ -41,14 +50,26 @@ def concat_unimodal(model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:
     return torch.cat(unimodal_fused(model, x1, x2), dim=1)
 
 
+@dataclass(frozen=True)
+class CLIPSettings:
+    """Settings of CLIP-style training ([method.clip])."""
+
+    temperature: float = 0.1  # softmax temperature of the InfoNCE terms
+
+    def __post_init__(self) -> None:
+        check_temperature(self.temperature, "CLIPSettings")
+
+
 class CLIP(Method):
-    """Symmetric cross-modal InfoNCE (nats) on one augmented view at ``config.temperature``."""
+    """Symmetric cross-modal InfoNCE (nats) on one augmented view at ``settings.temperature``."""
 
     name = "clip"
+    settings_class = CLIPSettings
 
-    def __init__(self, config: MethodConfig, context: MethodContext) -> None:
+    def __init__(self, settings: CLIPSettings, context: MethodContext) -> None:
         super().__init__()
-        self.temperature = config.temperature
+        check_settings(settings, CLIPSettings, self.name)
+        self.temperature = settings.temperature
 
     def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
         x1, x2 = batch.view()

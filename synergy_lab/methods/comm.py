@@ -13,13 +13,21 @@ representation is the fused CLS output of both modalities (B, dim).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.base import (
+    Batch,
+    LossOutput,
+    Method,
+    MethodContext,
+    check_settings,
+    check_temperature,
+)
 from synergy_lab.methods.clip import fuse_unimodal
 from synergy_lab.methods.nce import nt_xent
 from synergy_lab.models import FusionModel
@@ -91,14 +99,26 @@ def comm_terms(
     return CommTerms(l1=l1, l2=l2, l12=l12, z_a=view_a[2], z_b=view_b[2])
 
 
+@dataclass(frozen=True)
+class CoMMSettings:
+    """Settings of CoMM training ([method.comm])."""
+
+    temperature: float = 0.1  # softmax temperature of the InfoNCE terms
+
+    def __post_init__(self) -> None:
+        check_temperature(self.temperature, "CoMMSettings")
+
+
 class CoMM(Method):
-    """CoMM loss, the mean of L_1, L_2, L_12 at temperature ``config.temperature``."""
+    """CoMM loss, the mean of L_1, L_2, L_12 at temperature ``settings.temperature``."""
 
     name = "comm"
+    settings_class = CoMMSettings
 
-    def __init__(self, config: MethodConfig, context: MethodContext) -> None:
+    def __init__(self, settings: CoMMSettings, context: MethodContext) -> None:
         super().__init__()
-        self.temperature = config.temperature
+        check_settings(settings, CoMMSettings, self.name)
+        self.temperature = settings.temperature
 
     def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
         tokens_a = model.tokens(*batch.view())

@@ -47,13 +47,22 @@ Deviations from the authors' code (commit 0aeaf24), each to fit the shared toolk
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.base import (
+    Batch,
+    LossOutput,
+    Method,
+    MethodContext,
+    check_at_least,
+    check_settings,
+    check_temperature,
+)
 from synergy_lab.methods.nce import nt_xent
 from synergy_lab.models import AttentionPooling, FusionModel, ProjectionHead
 
@@ -121,18 +130,38 @@ def coral_loss(
     )
 
 
+@dataclass(frozen=True)
+class COrALSettings:
+    """Settings of COrAL ([method.coral])."""
+
+    temperature: float = 0.1  # tau of the NT-Xent terms
+    mask_ratio: float = 0.75  # chance a fusion token of the masked modality is zeroed
+    ortho_weight: float = 10.0  # weight of the squared-cosine orthogonality terms
+    unique_weight: float = 1.0  # weight of the two unique-path NT-Xent terms
+    shared_weight: float = 1.0  # weight of the fused-path NT-Xent term
+
+    def __post_init__(self) -> None:
+        owner = "COrALSettings"
+        check_temperature(self.temperature, owner)
+        if not 0 <= self.mask_ratio < 1:
+            raise ValueError(f"{owner}.mask_ratio must be in [0, 1); got {self.mask_ratio}")
+        for name in ("ortho_weight", "unique_weight", "shared_weight"):
+            check_at_least(owner, name, getattr(self, name), 0)
+
+
 class COrAL(Method):
     """COrAL's loss over the shared model plus a unique path it owns (see module docstring)."""
 
     name = "coral"
 
-    def __init__(self, config: MethodConfig, context: MethodContext) -> None:
+    settings_class = COrALSettings
+
+    def __init__(self, settings: COrALSettings, context: MethodContext) -> None:
         super().__init__()
-        if not isinstance(config, MethodConfig):
-            raise ValueError(f"config must be a MethodConfig; got {type(config).__name__}")
+        check_settings(settings, COrALSettings, self.name)
         if context.dim < 2 or context.dim % 2:
             raise ValueError(f"COrAL halves the model width; dim must be even; got {context.dim}")
-        self.config = config
+        self.config = settings
         self.dim = context.dim
         dim, half = context.dim, context.dim // 2
         self.reduce = nn.ModuleList(
@@ -168,7 +197,7 @@ class COrAL(Method):
         sees each view as its own batch.
         """
         (t1a, t2a), (t1b, t2b) = model.tokens(*view_a), model.tokens(*view_b)
-        batch, ratio, device = t1a.shape[0], self.config.coral_mask_ratio, t1a.device
+        batch, ratio, device = t1a.shape[0], self.config.mask_ratio, t1a.device
         keep1 = torch.ones(2 * batch, t1a.shape[1], dtype=torch.bool, device=device)
         keep2 = torch.ones(2 * batch, t2a.shape[1], dtype=torch.bool, device=device)
         keep1[:batch] = sample_token_keep(batch, t1a.shape[1], ratio, device=device)
@@ -190,9 +219,7 @@ class COrAL(Method):
         unique1 = (projected[0][0], projected[1][0])
         unique2 = (projected[0][1], projected[1][1])
         terms = coral_terms(fused, unique1, unique2, cfg.temperature)
-        loss = coral_loss(
-            terms, cfg.coral_shared_weight, cfg.coral_unique_weight, cfg.coral_ortho_weight
-        )
+        loss = coral_loss(terms, cfg.shared_weight, cfg.unique_weight, cfg.ortho_weight)
         parts = {name: value.item() for name, value in terms._asdict().items()}
         return LossOutput(loss=loss, parts=parts)
 

@@ -11,22 +11,43 @@ of the two unimodal fused outputs, (B, 2 * dim).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from torch import Tensor
 
-from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.base import (
+    Batch,
+    LossOutput,
+    Method,
+    MethodContext,
+    check_settings,
+    check_temperature,
+)
 from synergy_lab.methods.clip import concat_unimodal, fuse_unimodal
 from synergy_lab.methods.nce import info_nce, nt_xent
 from synergy_lab.models import FusionModel
 
 
+@dataclass(frozen=True)
+class CrossSelfSettings:
+    """Settings of Cross+Self training ([method.crossself])."""
+
+    temperature: float = 0.1  # softmax temperature of the InfoNCE terms
+
+    def __post_init__(self) -> None:
+        check_temperature(self.temperature, "CrossSelfSettings")
+
+
 class CrossSelf(Method):
-    """Cross-modal InfoNCE + within-modality NT-Xent, temperature ``config.temperature``."""
+    """Cross-modal InfoNCE + within-modality NT-Xent, temperature ``settings.temperature``."""
 
     name = "crossself"
+    settings_class = CrossSelfSettings
 
-    def __init__(self, config: MethodConfig, context: MethodContext) -> None:
+    def __init__(self, settings: CrossSelfSettings, context: MethodContext) -> None:
         super().__init__()
-        self.temperature = config.temperature
+        check_settings(settings, CrossSelfSettings, self.name)
+        self.temperature = settings.temperature
 
     def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
         tau = self.temperature

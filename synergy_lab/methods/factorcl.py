@@ -27,7 +27,7 @@ public code's concatenation critics, an MLP over [a; b], cost B^2 * hidden^2 per
 one step take seconds on a CPU. This is the one architectural deviation.
 The two CLUB critics are trained only in ``inner_step`` (``critic_steps`` Adam steps at
 ``critic_lr`` per batch, on detached embeddings); the main loss uses them with frozen weights.
-``MethodConfig.temperature`` is not used: the critics' scores carry their own scale.
+FactorCL has no temperature: the critics' scores carry their own scale.
 """
 
 from __future__ import annotations
@@ -39,7 +39,14 @@ import torch
 from torch import Tensor, nn
 from torch.func import functional_call
 
-from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.base import (
+    Batch,
+    LossOutput,
+    Method,
+    MethodContext,
+    check_at_least,
+    check_settings,
+)
 from synergy_lab.methods.clip import unimodal_fused
 from synergy_lab.models import FusionModel
 
@@ -58,16 +65,21 @@ UNIQUE_HEADS = ("unique_nce", "unique_club", "unique_cond")
 
 
 @dataclass(frozen=True)
-class FactorCLConfig:
-    """Sizes of FactorCL's own parts (its heads are dim -> dim -> projection_dim)."""
+class FactorCLSettings:
+    """Settings of FactorCL ([method.factorcl]); its heads are dim -> dim -> projection_dim."""
 
+    critic_steps: int = 1  # optimiser steps of the CLUB critics per batch
+    critic_lr: float = 1e-3  # learning rate of the CLUB critics
     critic_hidden: int = 128  # hidden width of each critic's two MLPs
     critic_embed: int = 64  # width of the critic embeddings whose dot product is the score
 
     def __post_init__(self) -> None:
+        owner = "FactorCLSettings"
+        check_at_least(owner, "critic_steps", self.critic_steps, 0)
+        if not self.critic_lr > 0:
+            raise ValueError(f"{owner}.critic_lr must be > 0; got {self.critic_lr}")
         for name in ("critic_hidden", "critic_embed"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"FactorCLConfig.{name} must be >= 1; got {getattr(self, name)}")
+            check_at_least(owner, name, getattr(self, name), 1)
 
 
 def infonce_lower_bound(scores: Tensor) -> Tensor:
@@ -129,18 +141,12 @@ class FactorCL(Method):
     """FactorCL-SSL: maximise S + U_1 + U_2 (see the module docstring for the exact terms)."""
 
     name = "factorcl"
+    settings_class = FactorCLSettings
 
-    def __init__(
-        self,
-        config: MethodConfig,
-        context: MethodContext,
-        parts: FactorCLConfig | None = None,
-    ) -> None:
+    def __init__(self, settings: FactorCLSettings, context: MethodContext) -> None:
         super().__init__()
-        if not isinstance(config, MethodConfig):
-            raise ValueError(f"config must be a MethodConfig; got {type(config).__name__}")
-        parts = parts or FactorCLConfig()
-        self.config = config
+        check_settings(settings, FactorCLSettings, self.name)
+        self.config = settings
         dim, out = context.dim, context.projection_dim
         self.heads = nn.ModuleDict(
             {
@@ -152,7 +158,10 @@ class FactorCL(Method):
         self.critics = nn.ModuleDict(
             {
                 name: SeparableCritic(
-                    out * (1 + cond), out * (1 + cond), parts.critic_hidden, parts.critic_embed
+                    out * (1 + cond),
+                    out * (1 + cond),
+                    settings.critic_hidden,
+                    settings.critic_embed,
                 )
                 for name, (_, cond) in BOUNDS.items()
             }

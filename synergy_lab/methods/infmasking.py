@@ -31,12 +31,21 @@ known from the data).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from synergy_lab.methods.base import Batch, LossOutput, Method, MethodConfig, MethodContext
+from synergy_lab.methods.base import (
+    Batch,
+    LossOutput,
+    Method,
+    MethodContext,
+    check_at_least,
+    check_settings,
+    check_temperature,
+)
 from synergy_lab.methods.comm import comm_terms
 from synergy_lab.models import FusionModel
 
@@ -153,16 +162,40 @@ def average_masked_nce(q: Tensor, k: Tensor, temperature: float) -> Tensor:
     return (torch.logaddexp(positive, negatives) - positive).mean()
 
 
+@dataclass(frozen=True)
+class InfMaskingSettings:
+    """Settings of InfMasking ([method.infmasking]); the paper's symbols in the comments."""
+
+    temperature: float = 0.1  # tau of every InfoNCE term
+    mask_ratio: float = 0.7  # rho: fraction of each modality's tokens masked
+    num_masks: int = 4  # T: masked fused views per augmentation
+    mask_lambda: float = 1.0  # final weight lambda of the covariance term
+    mask_ramp: float = 0.5  # fraction of training over which lambda ramps 0 -> mask_lambda
+    gaussian_closed_form: bool = True  # False = plain average over the T masks (ablation)
+    mask_weight: float = 1.0  # w: weight of the two L_mask terms against CoMM's L_i
+
+    def __post_init__(self) -> None:
+        owner = "InfMaskingSettings"
+        check_temperature(self.temperature, owner)
+        if not 0 < self.mask_ratio < 1:
+            raise ValueError(f"{owner}.mask_ratio must be in (0, 1); got {self.mask_ratio}")
+        check_at_least(owner, "num_masks", self.num_masks, 1)
+        check_at_least(owner, "mask_lambda", self.mask_lambda, 0)
+        if not 0 <= self.mask_ramp <= 1:
+            raise ValueError(f"{owner}.mask_ramp must be in [0, 1]; got {self.mask_ramp}")
+        check_at_least(owner, "mask_weight", self.mask_weight, 0)
+
+
 class InfMasking(Method):
     """CoMM's loss plus the closed-form masked-view InfoNCE of InfMasking (see module docstring)."""
 
     name = "infmasking"
+    settings_class = InfMaskingSettings
 
-    def __init__(self, config: MethodConfig, context: MethodContext) -> None:
+    def __init__(self, settings: InfMaskingSettings, context: MethodContext) -> None:
         super().__init__()
-        if not isinstance(config, MethodConfig):
-            raise ValueError(f"config must be a MethodConfig; got {type(config).__name__}")
-        self.config = config
+        check_settings(settings, InfMaskingSettings, self.name)
+        self.config = settings
         self.context = context
 
     def _masked_views(self, model: FusionModel, views: list[tuple[Tensor, Tensor]]) -> list[Tensor]:

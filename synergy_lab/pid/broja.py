@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy.linalg.blas import dsyrk
@@ -55,6 +56,9 @@ class PID:
 
     ``redundancy + unique1 + unique2 + synergy == total`` (up to float round-off).
     """
+
+    #: The four parts, in the order tables and arrays list them (``total`` is their sum).
+    PARTS: ClassVar[tuple[str, ...]] = ("redundancy", "unique1", "unique2", "synergy")
 
     redundancy: float
     unique1: float

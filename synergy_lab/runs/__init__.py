@@ -7,18 +7,37 @@ SLURM through submitit) only decide where that function runs; nothing below this
 that runs, executors or sweeps exist.
 """
 
-from synergy_lab.runs.cells import CellFileError, CellSpec, merge_cells, read_cell, run_cell
+from synergy_lab.runs.cells import (
+    CellFileError,
+    CellRecord,
+    CellSpec,
+    merge_cells,
+    read_cell,
+    run_cell,
+)
 from synergy_lab.runs.executors import SlurmConfig, threads_per_job
-from synergy_lab.runs.folder import RunOutcome, folder_status, run_cells, run_experiment
+from synergy_lab.runs.folder import (
+    FolderStatus,
+    RunFolderError,
+    RunOutcome,
+    config_record,
+    folder_status,
+    run_cells,
+    run_experiment,
+)
 from synergy_lab.runs.reevaluate import reevaluate
 from synergy_lab.runs.sweep import GRID_SECTIONS, expand_grid
 
 __all__ = [
     "GRID_SECTIONS",
     "CellFileError",
+    "CellRecord",
     "CellSpec",
+    "FolderStatus",
+    "RunFolderError",
     "RunOutcome",
     "SlurmConfig",
+    "config_record",
     "expand_grid",
     "folder_status",
     "merge_cells",

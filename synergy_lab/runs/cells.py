@@ -23,75 +23,32 @@ import pandas as pd
 import torch
 
 import synthetic
-from synergy_lab.experiment import (
-    RunConfig,
-    _method_config,
-    dynamics_hook,
-    evaluate_representations,
-)
+from synergy_lab.config import RunConfig
+from synergy_lab.evaluate import dynamics_hook, evaluate_representations
+from synergy_lab.files import atomic_write_bytes, atomic_write_csv, atomic_write_with, folder_lock
 from synergy_lab.methods import METHODS
-from synergy_lab.results import (
-    CURVE_COLUMNS,
-    DYNAMICS_COLUMNS,
-    RESULT_COLUMNS,
-    atomic_write_bytes,
-    atomic_write_csv,
-    atomic_write_with,
-)
-from synergy_lab.runs.files import atomic_path, folder_lock
+from synergy_lab.results import CURVE_COLUMNS, DYNAMICS_COLUMNS, RESULT_COLUMNS
+from synergy_lab.runs import legacy
 from synergy_lab.train import TrainedModel, train
 from synthetic import MultimodalDataset
-from synthetic.trifeature import SINGLE_TRAIN_SYNERGY_RATE
 
 CELL_FORMAT = 1
 CELLS_DIR = "cells"
-# run-level settings that do not change what a cell computes
-_NOT_SETTINGS = {"methods", "seeds", "baselines"}
-_NOT_TRAIN_SETTINGS = {"device", "progress", "checkpoint", "seed"}
 
 
 class CellFileError(ValueError):
     """A cell file that cannot be read as this toolkit wrote it."""
 
 
-# Settings added after run folders were first written, at the value that does what older
-# versions did: a setting at that value is left out of a cell's settings (and hash), so that a
-# folder written before it existed still resumes. Add a line here with every new setting.
-_LEGACY_VALUES: dict[str, dict[str, Any]] = {
-    "model": {
-        "image_encoder": "small",
-        "image_stages": 3,
-        "image_grid": 4,
-        "image_positions": "none",
-        "vector_encoder": "mlp",
-    },
-    "task_config": {"trifeature_protocol": "single", "trifeature_heldout_fraction": 0.2},
-}
-
-
-def settings_of(config: RunConfig) -> dict[str, Any]:
-    """The settings of ``config`` that change a cell's numbers (not its lists of methods/seeds).
-
-    Trifeature-only settings do not change other tasks and are recorded at their legacy values
-    for them; settings at their legacy value (``_LEGACY_VALUES``) are left out.
+def settings_of(config: RunConfig, method: str | None = None) -> dict[str, Any]:
+    """The settings of ``config`` that change a cell's numbers (not its lists of methods/seeds):
+    the shared sections plus the settings of ``method`` alone (of every method if None, as the
+    folder's ``config.json`` records them). Older versions' rules: :mod:`synergy_lab.runs.legacy`.
     """
-    record = dataclasses.asdict(config)
-    for name in _NOT_SETTINGS:
-        record.pop(name)
-    record["train"] = {k: v for k, v in record["train"].items() if k not in _NOT_TRAIN_SETTINGS}
-    task = record["task_config"]
-    if config.task != "trifeature":
-        task["trifeature_protocol"] = "single"
-        task["trifeature_heldout_fraction"] = 0.2
-    if task["trifeature_protocol"] == "single" and task["trifeature_train_synergy_rate"] is None:
-        task["trifeature_train_synergy_rate"] = SINGLE_TRAIN_SYNERGY_RATE
-    if not record["groups"]:
-        del record["groups"]
-    for section, legacy in _LEGACY_VALUES.items():
-        for name, value in legacy.items():
-            if record[section].get(name) == value:
-                del record[section][name]
-    return json.loads(json.dumps(record, default=str))  # tuples -> lists, as a file holds them
+    settings = config.method if method is None else {method: config.method[method]}
+    own = {name: dataclasses.asdict(value) for name, value in settings.items()}
+    record = {**legacy.shared_record(config), "method": own if method is None else own[method]}
+    return legacy.apply_legacy_rules(record, config.task)
 
 
 def settings_hash(settings: dict[str, Any]) -> str:
@@ -138,18 +95,37 @@ class CellSpec:
 
     @property
     def settings(self) -> dict[str, Any]:
+        """What the cell's hash covers: task, method, seed, its grid point, its settings."""
+        return self._settings(settings_of(self.config, self.method))
+
+    def _settings(self, settings: dict[str, Any]) -> dict[str, Any]:
         return {
             "task": self.task,
             "method": self.method,
             "seed": self.seed,
             "grid": {k: v for k, v in self.grid},
-            "settings": settings_of(self.config),
+            "settings": settings,
             "data": self.data_fingerprint,
         }
 
     @property
     def hash(self) -> str:
         return settings_hash(self.settings)
+
+    @property
+    def legacy_hash(self) -> str | None:
+        """The hash a version with one flat method record gave this cell (legacy rule 3)."""
+        old = legacy.legacy_settings(self.config)
+        return None if old is None else settings_hash(self._settings(old))
+
+    def method_settings(self, data: MultimodalDataset) -> Any:
+        """The cell's method settings; the supervised reference's label falls back to the
+        dataset's first label when the configured one is not among its labels."""
+        settings = self.config.method[self.method]
+        label = getattr(settings, "label", None)
+        if self.method == "supervised" and label not in data.num_classes:
+            return dataclasses.replace(settings, label=data.label_names[0])
+        return settings
 
     def paths(self, out_dir: Path) -> dict[str, Path]:
         folder = Path(out_dir) / CELLS_DIR  # not with_suffix: keys hold dots (lr=0.001)
@@ -250,7 +226,7 @@ def run_cell(
             part,
             train_config=dataclasses.replace(config.train, seed=spec.seed, split=split),
             model_config=config.model,
-            method_config=_method_config(config, part),
+            method_config=spec.method_settings(part),
             augment_config=config.augment,
             on_epoch=hook,
         )
@@ -258,8 +234,7 @@ def run_cell(
         if trainable:
             say(f"{spec.method:>12} seed {spec.seed}: evaluating (probes and PID)")
         weights = group_path(paths["weights"], group)
-        with atomic_path(weights) as tmp:
-            trained.save(tmp)
+        atomic_write_with(weights, trained.save)
         group_weights[group] = weights.name
         fit_split = part.split(part.probe_split)
         z_fit = trained.represent(fit_split.x1, fit_split.x2)
@@ -343,8 +318,34 @@ def order_result_columns(frame: pd.DataFrame, grid: list[str]) -> pd.DataFrame:
     return frame[[*first, *(c for c in frame.columns if c not in first)]]
 
 
-def read_cell(path: Path) -> dict[str, Any]:
-    """A cell file's record with its tables as DataFrames; :class:`CellFileError` if unreadable."""
+@dataclass(frozen=True)
+class CellRecord:
+    """A finished cell as its file holds it, tables read as DataFrames."""
+
+    key: str
+    hash: str
+    order: int
+    settings: dict[str, Any]  # what the hash covers (task, method, seed, grid, settings, data)
+    config: dict[str, Any]  # the RunConfig of its grid point, ``dataclasses.asdict`` form
+    train_seconds: float
+    artefacts: dict[str, Any]  # file names of its weights and representations, its groups
+    tables: dict[str, pd.DataFrame]  # results, curves, dynamics, ...
+
+    @property
+    def method(self) -> str:
+        return str(self.settings["method"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.settings["seed"])
+
+    @property
+    def grid(self) -> dict[str, Any]:
+        return dict(self.settings.get("grid", {}))
+
+
+def read_cell(path: Path) -> CellRecord:
+    """A cell file's record; :class:`CellFileError` if it is not one this toolkit wrote whole."""
     path = Path(path)
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -357,14 +358,21 @@ def read_cell(path: Path) -> dict[str, Any]:
             name: pd.DataFrame(table["data"], columns=table["columns"]).infer_objects()
             for name, table in record["tables"].items()
         }
-        record["hash"] = str(record["hash"])
-        record["order"] = int(record["order"])
+        cell = CellRecord(
+            key=str(record["key"]),
+            hash=str(record["hash"]),
+            order=int(record["order"]),
+            settings=dict(record["settings"]),
+            config=dict(record["config"]),
+            train_seconds=float(record["train_seconds"]),
+            artefacts=dict(record["artefacts"]),
+            tables=tables,
+        )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise CellFileError(f"{path} is not a complete cell file ({error!r})") from None
     if "results" not in tables or tables["results"].empty:
         raise CellFileError(f"{path} holds no results rows")
-    record["tables"] = tables
-    return record
+    return cell
 
 
 def merge_cells(out_dir: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
@@ -374,6 +382,7 @@ def merge_cells(out_dir: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
     the merge here; the next run reports and retrains it).
     """
     out_dir = Path(out_dir)
+    grid = _folder_grid(out_dir)
     with folder_lock(out_dir):
         records, problems = [], []
         for path in sorted((out_dir / CELLS_DIR).glob("*.json")):
@@ -381,11 +390,13 @@ def merge_cells(out_dir: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
                 records.append(read_cell(path))
             except CellFileError as error:
                 problems.append(str(error))
-        records.sort(key=lambda r: (r["order"], r["key"]))
-        names = dict.fromkeys(name for r in records for name in r["tables"])
+        records.sort(key=lambda r: (r.order, r.key))
+        names = dict.fromkeys(name for r in records for name in r.tables)
         merged = {}
         for name in names:
-            parts = [r["tables"][name] for r in records if name in r["tables"]]
+            parts = [r.tables[name] for r in records if name in r.tables]
+            if name == "results" and grid:
+                parts = [spread_over_grid(p, grid) for p in parts]
             parts = [p for p in parts if not p.empty]
             if not parts:
                 continue
@@ -393,6 +404,32 @@ def merge_cells(out_dir: Path) -> tuple[dict[str, pd.DataFrame], list[str]]:
             atomic_write_csv(out_dir / f"{name}.csv", frame)
             merged[name] = frame
     return merged, problems
+
+
+def _folder_grid(out_dir: Path) -> dict[str, list[Any]]:
+    """The grid ``config.json`` records (key -> values); {} for a plain run or no record."""
+    try:
+        record = json.loads((out_dir / "config.json").read_text(encoding="utf-8"))
+        grid = record.get("grid") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+    return {str(k): list(v) for k, v in grid.items()} if isinstance(grid, dict) else {}
+
+
+def spread_over_grid(results: pd.DataFrame, grid: dict[str, list[Any]]) -> pd.DataFrame:
+    """A cell's result rows repeated at every value of the grid keys its method ignores.
+
+    A cell of a method that a grid key does not touch (CoMM under ``method.infmasking.*``) is
+    trained once; its rows stand at each point of the grid so that every point has every
+    method. Columns: task, method, seed, the grid keys in the folder's order, the rest.
+    """
+    missing = [key for key in grid if key not in results.columns]
+    out = results
+    for key in missing:
+        out = pd.concat(
+            [out.assign(**{key: [value] * len(out)}) for value in grid[key]], ignore_index=True
+        )
+    return order_result_columns(out, list(grid)) if missing else out
 
 
 def _save_arrays(handle: Any, arrays: dict[str, np.ndarray]) -> None:

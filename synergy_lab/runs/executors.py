@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from synergy_lab.results import atomic_write_json
+from synergy_lab.files import atomic_write_json
 from synergy_lab.runs.cells import CellSpec, run_cell, set_threads
 
 MAX_THREADS_PER_CELL = 1

@@ -5,14 +5,13 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 import synthetic
-from synergy_lab.experiment import RunConfig, RunFolderError, evaluate_representations
-from synergy_lab.probes import ProbeConfig
-from synergy_lab.results import atomic_write_csv
+from synergy_lab.config import config_from_record
+from synergy_lab.evaluate import ProbeConfig, evaluate_representations
+from synergy_lab.files import atomic_write_csv, atomic_write_json
 from synergy_lab.runs.cells import (
     CELLS_DIR,
     CellFileError,
@@ -21,35 +20,8 @@ from synergy_lab.runs.cells import (
     read_cell,
     training_parts,
 )
+from synergy_lab.runs.folder import RunFolderError
 from synthetic import MultimodalDataset
-
-
-def _tuples(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: tuple(v) if isinstance(v, list) else v for k, v in record.items()}
-
-
-def config_from_record(record: dict[str, Any]) -> RunConfig:
-    """The RunConfig a cell file recorded (``dataclasses.asdict`` form)."""
-    from synergy_lab.augment import AugmentConfig
-    from synergy_lab.methods import MethodConfig
-    from synergy_lab.models import ModelConfig
-    from synergy_lab.train import TrainConfig
-    from synthetic import TaskConfig
-
-    parts = {
-        "task_config": TaskConfig,
-        "model": ModelConfig,
-        "method": MethodConfig,
-        "train": TrainConfig,
-        "augment": AugmentConfig,
-        "probe": ProbeConfig,
-    }
-    values = _tuples({k: v for k, v in record.items() if k not in parts})
-    # cells written before the trifeature paper protocol existed used what is now "single"
-    record = {**record, "task_config": {"trifeature_protocol": "single", **record["task_config"]}}
-    for name, cls in parts.items():
-        values[name] = cls(**_tuples(record[name]))
-    return RunConfig(**values)
 
 
 def reevaluate(
@@ -79,24 +51,23 @@ def reevaluate(
             records.append(read_cell(path))
         except CellFileError as error:
             report(f"warning: {error}; skipped")
-    records.sort(key=lambda r: (r["order"], r["key"]))
+    records.sort(key=lambda r: (r.order, r.key))
     frames = []
     for record in records:
-        config = config_from_record(record["config"])
-        settings = record["settings"]
-        seed = int(settings["seed"])
+        config = config_from_record(record.config)
+        seed = record.seed
         if dataset is not None:
             data = dataset
-        elif settings["data"] is not None or config.task not in synthetic.TASKS:
+        elif record.settings["data"] is not None or config.task not in synthetic.TASKS:
             raise RunFolderError(
-                f"cell {record['key']} was trained on user data; pass that dataset to evaluate"
+                f"cell {record.key} was trained on user data; pass that dataset to evaluate"
             )
         else:
             data = synthetic.make_dataset(config.task, config.task_config, seed=seed)
         parts = []
-        for group, part in training_parts(str(settings["method"]), data, config.groups):
+        for group, part in training_parts(record.method, data, config.groups):
             z_fit, z_test = load_representations(
-                run_dir / CELLS_DIR / record["artefacts"]["representations"], group
+                run_dir / CELLS_DIR / record.artefacts["representations"], group
             )
             parts.append(
                 evaluate_representations(
@@ -112,22 +83,20 @@ def reevaluate(
                 )
             )
         rows = pd.concat(parts, ignore_index=True)
-        results = record["tables"]["results"]
+        results = record.tables["results"]
         front = results.iloc[: len(rows)].drop(columns=[c for c in rows.columns if c in results])
         front = front.drop(columns=["train_seconds"], errors="ignore").reset_index(drop=True)
         frame = pd.concat([front, rows], axis=1)
-        frame["train_seconds"] = record["train_seconds"]
-        frame = order_result_columns(frame, list(record["settings"]["grid"]))
+        frame["train_seconds"] = record.train_seconds
+        frame = order_result_columns(frame, list(record.grid))
         frames.append(frame)
         report(
-            f"{record['key']:>24}: "
+            f"{record.key:>24}: "
             + ", ".join(f"{r.label} {r.probe_accuracy:.3f}" for r in rows.itertuples())
         )
     merged = pd.concat(frames, ignore_index=True)
     target = Path(out_dir) if out_dir is not None else run_dir / f"eval-{probe.kind}"
     atomic_write_csv(target / "results.csv", merged)
-    from synergy_lab.results import atomic_write_json
-
     atomic_write_json(
         target / "probe.json", {"run_dir": str(run_dir), "probe": dataclasses.asdict(probe)}
     )

@@ -9,8 +9,14 @@ import torch
 import torch.nn.functional as F
 
 from synergy_lab.methods import METHODS
-from synergy_lab.methods.base import Batch, MethodConfig, MethodContext
-from synergy_lab.methods.clip import CLIP, concat_unimodal, fuse_unimodal, unimodal_fused
+from synergy_lab.methods.base import Batch, MethodContext
+from synergy_lab.methods.clip import (
+    CLIP,
+    CLIPSettings,
+    concat_unimodal,
+    fuse_unimodal,
+    unimodal_fused,
+)
 from synergy_lab.models import FusionModel, ModelConfig
 
 TINY = ModelConfig(dim=8, depth=1, heads=2, vector_tokens=2, encoder_hidden=16, projection_dim=6)
@@ -53,7 +59,7 @@ def batch(n: int = 6, seed: int = 1) -> Batch:
 def test_clip_loss_is_cross_modal_info_nce_of_unimodal_projections() -> None:
     model = tiny_model()
     b = batch()
-    loss = CLIP(MethodConfig(temperature=0.3), CONTEXT)(b, model).loss
+    loss = CLIP(CLIPSettings(temperature=0.3), CONTEXT)(b, model).loss
     t1, t2 = model.tokens(b.x1, b.x2)
     p1 = model.project(model.fuse(t1, None))
     p2 = model.project(model.fuse(None, t2))
@@ -63,7 +69,7 @@ def test_clip_loss_is_cross_modal_info_nce_of_unimodal_projections() -> None:
 def test_clip_representation_concatenates_the_unimodal_outputs() -> None:
     model = tiny_model().eval()
     b = batch()
-    z = METHODS["clip"](MethodConfig(), CONTEXT).represent(model, b.x1, b.x2)
+    z = METHODS["clip"](CLIPSettings(), CONTEXT).represent(model, b.x1, b.x2)
     assert z.shape == (6, 16)
     h1, h2 = unimodal_fused(model, b.x1, b.x2)
     torch.testing.assert_close(z, torch.cat([h1, h2], dim=1))
@@ -75,7 +81,7 @@ def test_clip_representation_concatenates_the_unimodal_outputs() -> None:
 
 def test_clip_gradient_reaches_every_parameter_but_the_mask_token() -> None:
     model = tiny_model()
-    CLIP(MethodConfig(), CONTEXT)(batch(), model).loss.backward()
+    CLIP(CLIPSettings(), CONTEXT)(batch(), model).loss.backward()
     for name, param in model.named_parameters():
         if name == "mask_token":
             assert param.grad is None

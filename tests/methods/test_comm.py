@@ -9,8 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from synergy_lab.methods import METHODS
-from synergy_lab.methods.base import Batch, MethodConfig, MethodContext
-from synergy_lab.methods.comm import CoMM, comm_losses, comm_terms, subset_projections
+from synergy_lab.methods.base import Batch, MethodContext
+from synergy_lab.methods.comm import CoMM, CoMMSettings, comm_losses, comm_terms, subset_projections
 from synergy_lab.models import FusionModel, ModelConfig
 
 TINY = ModelConfig(dim=8, depth=1, heads=2, vector_tokens=2, encoder_hidden=16, projection_dim=6)
@@ -49,7 +49,7 @@ def test_comm_loss_equals_a_loop_over_subsets() -> None:
     model = tiny_model()
     tau = 0.2
     batch, views = fixed_views()
-    out = CoMM(MethodConfig(temperature=tau), CONTEXT)(batch, model)
+    out = CoMM(CoMMSettings(temperature=tau), CONTEXT)(batch, model)
 
     tokens = [model.tokens(*view) for view in views]
     subsets = [(True, False), (False, True), (True, True)]
@@ -84,7 +84,7 @@ def test_comm_terms_returns_unit_full_projections_and_reuses_comm_losses() -> No
 def test_comm_gradient_reaches_every_parameter_but_the_mask_token() -> None:
     model = tiny_model()
     batch, _ = fixed_views()
-    CoMM(MethodConfig(), CONTEXT)(batch, model).loss.backward()
+    CoMM(CoMMSettings(), CONTEXT)(batch, model).loss.backward()
     for name, param in model.named_parameters():
         if name == "mask_token":
             assert param.grad is None
@@ -101,7 +101,7 @@ def test_comm_draws_two_augmented_views_and_represents_the_fused_output() -> Non
         return a + 0.1 * torch.randn_like(a), b + 0.1 * torch.randn_like(b)
 
     batch = Batch(x1=torch.randn(6, 5), x2=torch.randn(6, 4), augment=augment)
-    method = METHODS["comm"](MethodConfig(), CONTEXT)
+    method = METHODS["comm"](CoMMSettings(), CONTEXT)
     assert math.isfinite(method(batch, model).loss.item())
     assert len(calls) == 2
     model.eval()
@@ -114,5 +114,5 @@ def test_comm_runs_on_images() -> None:
     torch.manual_seed(0)
     model = FusionModel(((3, 8, 8), (3, 8, 8)), TINY)
     batch = Batch(x1=torch.rand(4, 3, 8, 8), x2=torch.rand(4, 3, 8, 8))
-    loss = CoMM(MethodConfig(), CONTEXT)(batch, model).loss
+    loss = CoMM(CoMMSettings(), CONTEXT)(batch, model).loss
     assert loss.ndim == 0 and math.isfinite(loss.item())

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from synergy_lab.methods import METHODS
-from synergy_lab.methods.base import Batch, MethodConfig, MethodContext
-from synergy_lab.methods.coral import COrAL, sample_token_keep, squared_cosine
+from synergy_lab.methods.base import Batch, MethodContext
+from synergy_lab.methods.coral import COrAL, COrALSettings, sample_token_keep, squared_cosine
 from synergy_lab.models import FusionModel, ModelConfig
 from synergy_lab.train import TrainConfig, TrainedModel, train
 from synthetic import from_arrays
@@ -24,10 +24,10 @@ CONTEXT = MethodContext(dim=8, projection_dim=6, num_classes={"S": 2})
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def tiny_pair(config: MethodConfig | None = None, seed: int = 0) -> tuple[FusionModel, COrAL]:
+def tiny_pair(config: COrALSettings | None = None, seed: int = 0) -> tuple[FusionModel, COrAL]:
     torch.manual_seed(seed)
     model = FusionModel(((5,), (4,)), TINY)
-    method = COrAL(config or MethodConfig(), CONTEXT)
+    method = COrAL(config or COrALSettings(), CONTEXT)
     method.build(model)
     return model, method
 
@@ -88,8 +88,8 @@ def attention_pool_loop(tokens: torch.Tensor, query: torch.Tensor) -> torch.Tens
 
 
 def test_loss_equals_a_looped_float64_reference() -> None:
-    tau, weights = 0.3, {"coral_shared_weight": 0.7, "coral_unique_weight": 1.3}
-    config = MethodConfig(temperature=tau, coral_ortho_weight=2.5, coral_mask_ratio=0.5, **weights)
+    tau, weights = 0.3, {"shared_weight": 0.7, "unique_weight": 1.3}
+    config = COrALSettings(temperature=tau, ortho_weight=2.5, mask_ratio=0.5, **weights)
     model, method = tiny_pair(config)
     model.double()
     method.double()
@@ -207,19 +207,19 @@ def test_gradients_reach_both_paths() -> None:
 
 
 def test_bad_arguments_are_rejected_at_construction() -> None:
-    for bad in ({"coral_mask_ratio": 1.0}, {"coral_mask_ratio": -0.1}):
-        with pytest.raises(ValueError, match="coral_mask_ratio"):
-            MethodConfig(**bad)  # type: ignore[arg-type]
-    for name in ("coral_ortho_weight", "coral_unique_weight", "coral_shared_weight"):
-        with pytest.raises(ValueError, match=name):
-            MethodConfig(**{name: -1.0})  # type: ignore[arg-type]
+    for bad in ({"mask_ratio": 1.0}, {"mask_ratio": -0.1}):
+        with pytest.raises(ValueError, match="COrALSettings.mask_ratio"):
+            COrALSettings(**bad)  # type: ignore[arg-type]
+    for name in ("ortho_weight", "unique_weight", "shared_weight"):
+        with pytest.raises(ValueError, match=f"COrALSettings.{name}"):
+            COrALSettings(**{name: -1.0})  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="even"):
-        COrAL(MethodConfig(), dataclasses.replace(CONTEXT, dim=7))
-    with pytest.raises(ValueError, match="MethodConfig"):
+        COrAL(COrALSettings(), dataclasses.replace(CONTEXT, dim=7))
+    with pytest.raises(ValueError, match="COrALSettings"):
         COrAL({"temperature": 0.1}, CONTEXT)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="ratio"):
         sample_token_keep(4, 4, 1.0)
-    unbuilt = COrAL(MethodConfig(), CONTEXT)
+    unbuilt = COrAL(COrALSettings(), CONTEXT)
     with pytest.raises(RuntimeError, match="build"):
         unbuilt.represent(tiny_pair()[0], torch.randn(2, 5), torch.randn(2, 4))
 

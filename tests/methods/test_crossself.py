@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from synergy_lab.methods import METHODS
-from synergy_lab.methods.base import Batch, MethodConfig, MethodContext
-from synergy_lab.methods.crossself import CrossSelf
+from synergy_lab.methods.base import Batch, MethodContext
+from synergy_lab.methods.crossself import CrossSelf, CrossSelfSettings
 from synergy_lab.methods.nce import info_nce, nt_xent
 from synergy_lab.models import FusionModel, ModelConfig
 
@@ -34,7 +34,7 @@ def test_crossself_loss_is_cross_plus_both_self_terms() -> None:
     model = tiny_model()
     tau = 0.25
     batch, views = fixed_views()
-    out = CrossSelf(MethodConfig(temperature=tau), CONTEXT)(batch, model)
+    out = CrossSelf(CrossSelfSettings(temperature=tau), CONTEXT)(batch, model)
 
     def projections(view: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         t1, t2 = model.tokens(*view)
@@ -52,7 +52,7 @@ def test_crossself_loss_is_cross_plus_both_self_terms() -> None:
 def test_crossself_gradients_and_representation() -> None:
     model = tiny_model()
     batch, _ = fixed_views()
-    method = METHODS["crossself"](MethodConfig(), CONTEXT)
+    method = METHODS["crossself"](CrossSelfSettings(), CONTEXT)
     method(batch, model).loss.backward()
     for name, param in model.named_parameters():
         if name == "mask_token":

@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from synergy_lab.methods import METHODS
-from synergy_lab.methods.base import Batch, MethodConfig, MethodContext
+from synergy_lab.methods.base import Batch, MethodContext
 from synergy_lab.methods.factorcl import (
     BOUNDS,
     FactorCL,
-    FactorCLConfig,
+    FactorCLSettings,
     SeparableCritic,
     infonce_lower_bound,
     nce_club_upper_bound,
@@ -22,7 +22,7 @@ from synergy_lab.models import FusionModel, ModelConfig
 
 SMALL = ModelConfig(dim=16, depth=1, heads=2, vector_tokens=4, encoder_hidden=16, projection_dim=8)
 CONTEXT = MethodContext(dim=16, projection_dim=8, num_classes={"S": 2})
-PARTS = FactorCLConfig(critic_hidden=12, critic_embed=6)
+SMALL_CRITICS = {"critic_hidden": 12, "critic_embed": 6}
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -35,7 +35,7 @@ def small_model(seed: int = 0) -> FusionModel:
 
 def small_method(seed: int = 0, **fields: float) -> FactorCL:
     torch.manual_seed(seed)
-    return FactorCL(MethodConfig(**fields), CONTEXT, PARTS)  # type: ignore[arg-type]
+    return FactorCL(FactorCLSettings(**SMALL_CRITICS, **fields), CONTEXT)  # type: ignore[arg-type]
 
 
 def small_batch(n: int = 10, seed: int = 1) -> Batch:
@@ -264,15 +264,15 @@ def test_training_steps_lower_the_loss() -> None:
 @pytest.mark.parametrize("field", [{"critic_steps": -1}, {"critic_lr": 0.0}])
 def test_bad_config_values_are_rejected(field: dict[str, float]) -> None:
     with pytest.raises(ValueError, match=next(iter(field))):
-        MethodConfig(**field)  # type: ignore[arg-type]
+        FactorCLSettings(**field)  # type: ignore[arg-type]
 
 
 def test_bad_parts_and_arguments_are_rejected() -> None:
     with pytest.raises(ValueError, match="critic_hidden"):
-        FactorCLConfig(critic_hidden=0)
+        FactorCLSettings(critic_hidden=0)
     with pytest.raises(ValueError, match="critic_embed"):
-        FactorCLConfig(critic_embed=0)
-    with pytest.raises(ValueError, match="config"):
+        FactorCLSettings(critic_embed=0)
+    with pytest.raises(ValueError, match="FactorCLSettings"):
         FactorCL({"critic_steps": 1}, CONTEXT)  # type: ignore[arg-type]
 
 

@@ -10,9 +10,10 @@ import torch
 import torch.nn.functional as F
 
 from synergy_lab.methods import METHODS
-from synergy_lab.methods.base import Batch, MethodConfig, MethodContext
+from synergy_lab.methods.base import Batch, MethodContext
 from synergy_lab.methods.infmasking import (
     InfMasking,
+    InfMaskingSettings,
     average_masked_nce,
     gaussian_masked_nce,
     kept_tokens,
@@ -182,7 +183,7 @@ def test_lambda_ramps_linearly_then_stays() -> None:
 
 def test_gradient_reaches_the_mask_token_and_every_model_parameter() -> None:
     model = small_model()
-    method = InfMasking(MethodConfig(num_masks=3, mask_ratio=0.5), CONTEXT)
+    method = InfMasking(InfMaskingSettings(num_masks=3, mask_ratio=0.5), CONTEXT)
     out = method(small_batch(), model)
     out.loss.backward()
     assert torch.isfinite(out.loss)
@@ -193,7 +194,7 @@ def test_gradient_reaches_the_mask_token_and_every_model_parameter() -> None:
 
 def test_loss_is_the_mean_of_the_five_terms() -> None:
     torch.manual_seed(0)
-    out = InfMasking(MethodConfig(mask_weight=0.5), CONTEXT)(small_batch(), small_model())
+    out = InfMasking(InfMaskingSettings(mask_weight=0.5), CONTEXT)(small_batch(), small_model())
     parts = out.parts
     expected = (parts["L1"] + parts["L2"] + parts["L12"]) / 5
     expected += 0.5 * (parts["mask_1"] + parts["mask_2"]) / 5
@@ -203,7 +204,7 @@ def test_loss_is_the_mean_of_the_five_terms() -> None:
 
 def test_zero_mask_weight_skips_the_masked_views() -> None:
     model = small_model()
-    out = InfMasking(MethodConfig(mask_weight=0.0), CONTEXT)(small_batch(), model)
+    out = InfMasking(InfMaskingSettings(mask_weight=0.0), CONTEXT)(small_batch(), model)
     out.loss.backward()
     assert "mask_1" not in out.parts
     assert model.mask_token.grad is None
@@ -213,14 +214,14 @@ def test_closed_form_and_average_agree_with_one_mask() -> None:
     losses = []
     for closed in (True, False):
         torch.manual_seed(0)
-        config = MethodConfig(num_masks=1, gaussian_closed_form=closed)
+        config = InfMaskingSettings(num_masks=1, gaussian_closed_form=closed)
         losses.append(InfMasking(config, CONTEXT)(small_batch(), small_model()).loss.item())
     assert losses[0] == pytest.approx(losses[1], rel=1e-6)
 
 
 def test_training_steps_lower_the_loss() -> None:
     model = small_model()
-    method = InfMasking(MethodConfig(num_masks=2), CONTEXT)
+    method = InfMasking(InfMaskingSettings(num_masks=2), CONTEXT)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     batch = small_batch(n=32)
     torch.manual_seed(0)
@@ -249,7 +250,7 @@ def test_training_steps_lower_the_loss() -> None:
 def test_bad_config_values_are_rejected(field: dict[str, float]) -> None:
     name = next(iter(field))
     with pytest.raises(ValueError, match=name):
-        MethodConfig(**field)  # type: ignore[arg-type]
+        InfMaskingSettings(**field)  # type: ignore[arg-type]
 
 
 def test_bad_arguments_of_the_pure_functions_are_rejected() -> None:
@@ -264,12 +265,14 @@ def test_bad_arguments_of_the_pure_functions_are_rejected() -> None:
         gaussian_masked_nce(q, k, 1.0, 0.0)
     with pytest.raises(ValueError, match="k"):
         gaussian_masked_nce(q, k[:, :3], 1.0, 0.1)
-    with pytest.raises(ValueError, match="config"):
+    with pytest.raises(ValueError, match="InfMaskingSettings"):
         InfMasking({"mask_ratio": 0.5}, CONTEXT)  # type: ignore[arg-type]
 
 
 def test_a_ratio_that_masks_a_whole_modality_is_rejected() -> None:
-    method = InfMasking(MethodConfig(mask_ratio=0.8), CONTEXT)  # 4 tokens: floor(0.8) = 0 kept
+    method = InfMasking(
+        InfMaskingSettings(mask_ratio=0.8), CONTEXT
+    )  # 4 tokens: floor(0.8) = 0 kept
     with pytest.raises(ValueError, match="mask_ratio"):
         method(small_batch(), small_model())
 

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from synergy_lab.methods import METHODS
-from synergy_lab.methods.base import Batch, MethodConfig, MethodContext
-from synergy_lab.methods.supervised import Supervised
+from synergy_lab.methods.base import Batch, MethodContext
+from synergy_lab.methods.supervised import Supervised, SupervisedSettings
 from synergy_lab.models import FusionModel, ModelConfig
 
 TINY = ModelConfig(dim=8, depth=1, heads=2, vector_tokens=2, encoder_hidden=16, projection_dim=6)
@@ -36,7 +36,7 @@ def labelled_batch(n: int = 9) -> Batch:
 def test_supervised_loss_is_the_cross_entropy_of_its_linear_head() -> None:
     model = tiny_model()
     batch = labelled_batch()
-    method = Supervised(MethodConfig(supervised_label="S"), CONTEXT)
+    method = Supervised(SupervisedSettings(label="S"), CONTEXT)
     out = method(batch, model)
     logits = method.classifier(model(batch.x1, batch.x2)).double().tolist()
     target = batch.labels["S"].tolist()
@@ -51,7 +51,7 @@ def test_supervised_loss_is_the_cross_entropy_of_its_linear_head() -> None:
 
 def test_supervised_gradients_reach_encoders_fusion_and_classifier_not_the_head() -> None:
     model = tiny_model()
-    method = METHODS["supervised"](MethodConfig(supervised_label="R"), CONTEXT)
+    method = METHODS["supervised"](SupervisedSettings(label="R"), CONTEXT)
     method(labelled_batch(), model).loss.backward()
     for name, param in [*model.named_parameters(), *method.named_parameters()]:
         if name == "mask_token" or name.startswith("head."):
@@ -62,7 +62,7 @@ def test_supervised_gradients_reach_encoders_fusion_and_classifier_not_the_head(
 
 def test_supervised_learns_a_separable_label() -> None:
     model = tiny_model()
-    method = Supervised(MethodConfig(supervised_label="R"), CONTEXT)
+    method = Supervised(SupervisedSettings(label="R"), CONTEXT)
     batch = labelled_batch(n=16)
     batch.x1[:, 0] += 3.0 * (2 * batch.labels["R"] - 1)
     optimizer = torch.optim.Adam([*model.parameters(), *method.parameters()], lr=1e-2)
@@ -77,9 +77,9 @@ def test_supervised_learns_a_separable_label() -> None:
 
 
 def test_unknown_supervised_label_is_rejected() -> None:
-    with pytest.raises(ValueError, match="supervised_label"):
-        Supervised(MethodConfig(supervised_label="Y"), CONTEXT)
-    method = Supervised(MethodConfig(supervised_label="S"), CONTEXT)
+    with pytest.raises(ValueError, match=r"\[method.supervised\] label .Y."):
+        Supervised(SupervisedSettings(label="Y"), CONTEXT)
+    method = Supervised(SupervisedSettings(label="S"), CONTEXT)
     batch = Batch(x1=torch.randn(4, 5), x2=torch.randn(4, 4))
-    with pytest.raises(ValueError, match="supervised_label"):
+    with pytest.raises(ValueError, match=r"no label .S."):
         method(batch, tiny_model())

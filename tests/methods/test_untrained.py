@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from synergy_lab.methods import METHODS
-from synergy_lab.methods.base import Batch, Method, MethodConfig, MethodContext
+from synergy_lab.methods.base import Batch, Method, MethodContext
+from synergy_lab.methods.untrained import UntrainedSettings
 from synergy_lab.models import FusionModel, ModelConfig
 
 TINY = ModelConfig(dim=8, depth=1, heads=2, vector_tokens=2, encoder_hidden=16, projection_dim=6)
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 def test_random_is_not_trainable_and_represents_the_fused_output() -> None:
     torch.manual_seed(0)
     model = FusionModel(((5,), (4,)), TINY).eval()
-    method = METHODS["random"](MethodConfig(), CONTEXT)
+    method = METHODS["random"](UntrainedSettings(), CONTEXT)
     assert method.trainable is False
     assert list(method.parameters()) == []
     x1, x2 = torch.randn(3, 5), torch.randn(3, 4)

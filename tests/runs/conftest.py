@@ -2,9 +2,9 @@
 
 import pytest
 
-from synergy_lab.experiment import RunConfig
+from synergy_lab.config import RunConfig
+from synergy_lab.evaluate import ProbeConfig
 from synergy_lab.models import ModelConfig
-from synergy_lab.probes import ProbeConfig
 from synergy_lab.train import TrainConfig
 from synthetic import TaskConfig
 

@@ -14,9 +14,8 @@ import pandas as pd
 import pytest
 
 import synergy_lab.runs.cells as cells
-from synergy_lab.experiment import RunFolderError
 from synergy_lab.results import RESULT_COLUMNS, read_results
-from synergy_lab.runs import read_cell, run_cells, run_experiment
+from synergy_lab.runs import RunFolderError, read_cell, run_cells, run_experiment
 from synergy_lab.train import TrainedModel
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -41,7 +40,7 @@ def test_each_cell_is_a_file_with_its_hash_and_results_are_merged(tmp_path, tiny
     files = sorted(p.name for p in (tmp_path / "cells").glob("*.json"))
     assert files == ["clip-seed0.json", "clip-seed1.json", "random-seed0.json", "random-seed1.json"]
     record = read_cell(tmp_path / "cells" / "clip-seed1.json")
-    assert len(record["hash"]) == 16 and record["settings"]["seed"] == 1
+    assert len(record.hash) == 16 and record.seed == 1
     assert (tmp_path / "cells" / "clip-seed1.pt").is_file()
     merged = read_results(tmp_path / "results.csv")
     assert len(merged) == len(frame) == 4 * 4  # 4 cells x 4 labels of xor
@@ -109,16 +108,16 @@ def _run_in_folder(out: str, methods: tuple[str, ...]) -> None:
     import torch
 
     torch.set_num_threads(1)
-    from synergy_lab.experiment import RunConfig  # noqa: F401 (spawned: fresh imports)
+    from synergy_lab.config import RunConfig  # noqa: F401 (spawned: fresh imports)
 
     config = _tiny_from_child(methods)
     run_experiment(config, Path(out))
 
 
 def _tiny_from_child(methods):
-    from synergy_lab.experiment import RunConfig
+    from synergy_lab.config import RunConfig
+    from synergy_lab.evaluate import ProbeConfig
     from synergy_lab.models import ModelConfig
-    from synergy_lab.probes import ProbeConfig
     from synergy_lab.train import TrainConfig
     from synthetic import TaskConfig
 
@@ -160,11 +159,12 @@ def test_a_run_killed_with_sigkill_is_completed_by_a_rerun(tmp_path):
         from synergy_lab.train import TrainedModel
 
         real_save = TrainedModel.save
-        def save_then_die(self, path):
+        def save_then_die(self, handle):  # the weights go through the atomic writer's handle
             if self.method_name == "clip":
-                open(path, "wb").write(b"half a checkpoint")
+                handle.write(b"half a checkpoint")
+                handle.flush()
                 os.kill(os.getpid(), signal.SIGKILL)
-            real_save(self, path)
+            real_save(self, handle)
         TrainedModel.save = save_then_die
         run_experiment(_tiny_from_child(("random", "clip")), {str(out)!r})
         """
@@ -194,7 +194,7 @@ def test_trifeature_protocol_trains_one_model_per_group_and_reevaluates_each(
     import dataclasses
 
     import synthetic
-    from synergy_lab.probes import ProbeConfig
+    from synergy_lab.evaluate import ProbeConfig
     from synergy_lab.runs import reevaluate
     from synthetic import TaskConfig
 
@@ -229,7 +229,7 @@ def test_trifeature_protocol_trains_one_model_per_group_and_reevaluates_each(
     cell = tmp_path / "cells"
     assert (cell / "clip-seed0--RU.pt").is_file() and (cell / "clip-seed0--S.pt").is_file()
     record = read_cell(cell / "clip-seed0.json")
-    assert record["artefacts"]["groups"] == {g: {"labels": list(v)} for g, v in groups.items()}
+    assert record.artefacts["groups"] == {g: {"labels": list(v)} for g, v in groups.items()}
     with np.load(cell / "clip-seed0.npz") as saved:
         assert set(saved.files) == {"z_fit--RU", "z_test--RU", "z_fit--S", "z_test--S"}
         z_test_s = saved["z_test--S"]

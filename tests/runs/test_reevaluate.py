@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 import synergy_lab.runs.cells as cells
 from synergy_lab.cli import app
-from synergy_lab.probes import ProbeConfig
+from synergy_lab.evaluate import ProbeConfig
 from synergy_lab.runs import reevaluate, run_experiment
 
 pytestmark = pytest.mark.usefixtures("one_thread")

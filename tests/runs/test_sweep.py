@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 import synergy_lab.runs.cells as cells
 from synergy_lab.cli import app
-from synergy_lab.experiment import RunConfig
+from synergy_lab.config import RunConfig
 from synergy_lab.runs import expand_grid
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -41,17 +41,26 @@ max_iter = 30
 
 
 def test_expand_grid_builds_every_point_and_rejects_bad_values():
-    points = expand_grid(RunConfig(), {"method.mask_ratio": [0.3, 0.5], "task.noise": [0.1]})
+    grid = {"method.infmasking.mask_ratio": [0.3, 0.5], "task.noise": [0.1]}
+    points = expand_grid(RunConfig(), grid)
     assert [p for p, _ in points] == [
-        {"method.mask_ratio": 0.3, "task.noise": 0.1},
-        {"method.mask_ratio": 0.5, "task.noise": 0.1},
+        {"method.infmasking.mask_ratio": 0.3, "task.noise": 0.1},
+        {"method.infmasking.mask_ratio": 0.5, "task.noise": 0.1},
     ]
-    assert points[1][1].method.mask_ratio == 0.5 and points[1][1].task_config.noise == 0.1
-    assert expand_grid(RunConfig(), {"method.num_masks": [2]})[0][1].method.num_masks == 2
+    last = points[1][1]
+    assert last.method["infmasking"].mask_ratio == 0.5 and last.task_config.noise == 0.1
+    assert last.method["coral"].mask_ratio == 0.75  # another method's field of the same name
+    flat = expand_grid(RunConfig(), {"method.num_masks": [2]})[0][1]  # the old flat key
+    assert flat.method["infmasking"].num_masks == 2
+    shared = expand_grid(RunConfig(), {"method.temperature": [0.2]})[0][1]
+    assert {shared.method[m].temperature for m in ("clip", "comm", "infmasking")} == {0.2}
     bad = [
-        ({"method.mask_ratio": [0.5, 1.5]}, "method.mask_ratio = 1.5 is rejected"),
+        ({"method.infmasking.mask_ratio": [0.5, 1.5]}, "mask_ratio = 1.5 is rejected"),
+        ({"method.infmasking.num_masks": [2.5]}, "num_masks = 2.5 has the wrong type"),
         ({"task.n_samples": [600, "many"]}, "task.n_samples = 'many' has the wrong type"),
-        ({"method.nope": [1]}, r"\[method\] has no setting 'nope'"),
+        ({"method.nope": [1]}, "write method.<name>.<setting>"),
+        ({"method.comm.nope": [1]}, r"\[method.comm\] has no setting 'nope'"),
+        ({"method.nobody.x": [1]}, "no method 'nobody'"),
         ({"colour.x": [1]}, "is not section.field"),
         ({"train.lr": []}, "non-empty list"),
         ({"train.seed": [1, 2]}, "seeds are a run setting"),
@@ -104,10 +113,15 @@ def test_a_bad_grid_value_stops_the_sweep_before_anything_trains(tmp_path: Path,
 def test_the_committed_masking_ablation_sweep_is_valid():
     import tomllib
 
-    from synergy_lab.cli import _config_from_file
+    from synergy_lab.cli import config_from_file
+    from synergy_lab.runs.folder import plan_cells
 
     path = Path(__file__).parents[2] / "configs" / "masking_ablation.toml"
     document = tomllib.loads(path.read_text())
-    points = expand_grid(_config_from_file(document, path), document["grid"])
+    points = expand_grid(config_from_file(document, path), document["grid"])
     assert len(points) == 9
-    assert {c.method.mask_ratio for _, c in points} == {0.25, 0.5, 0.7}
+    assert {c.method["infmasking"].mask_ratio for _, c in points} == {0.25, 0.5, 0.7}
+    # InfMasking is trained at each of the 9 points; random, comm, supervised once per seed
+    specs = plan_cells(points, None, None)
+    counts = {m: sum(s.method == m for s in specs) for m in ("random", "comm", "infmasking")}
+    assert counts == {"random": 3, "comm": 3, "infmasking": 27} and len(specs) == 36

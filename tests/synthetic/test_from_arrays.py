@@ -32,7 +32,7 @@ def test_latents_are_used_and_the_table_is_their_empirical_joint():
 
 
 def test_latents_fill_the_ground_truth_and_model_pid():
-    from synergy_lab.experiment import ground_truth_pid, model_pid
+    from synergy_lab.evaluate import ground_truth_pid, model_pid
 
     x1, x2, a, b = _xor_arrays(n=800)
     data = from_arrays(x1, x2, {"S": a ^ b}, latents1=a, latents2=b)
@@ -81,7 +81,8 @@ def test_images_are_not_standardised():
 def test_config_json_records_the_preprocessing():
     import torch
 
-    from synergy_lab.experiment import RunConfig, config_record
+    from synergy_lab.config import RunConfig
+    from synergy_lab.runs import config_record
 
     x1, x2, a, b = _xor_arrays()
     data = from_arrays(x1, x2, {"S": a ^ b}, name="mine")

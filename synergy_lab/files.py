@@ -1,21 +1,25 @@
-"""A folder lock, temp-file paths for writers that want a file name, and cleaning of abandoned
-temp files.
+"""The one atomic writer (fsync, then rename), the run folder's lock, and stale-temp cleaning.
 
-Every atomic write (:func:`synergy_lab.results.atomic_write_with`) names its temporary file
-``.<name>.<host>.<pid>.<random>.tmp`` so that a later run can tell a file abandoned by a killed
+Every file this toolkit writes (results, cell files, weights, figures, config.json) goes through
+:func:`atomic_write_with`: a temporary file ``.<name>.<host>.<pid>.<random>.tmp`` in the same
+folder, flushed and fsynced, then ``os.replace``d over the target, so a reader sees the old file
+or the new one, never half of it, and a later run can tell a temp file abandoned by a killed
 writer (same host, process gone) from one still being written.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Any
 
-from synergy_lab.results import temp_prefix, writer_host
+import pandas as pd
 
 try:  # POSIX; without it (Windows) the merge runs unlocked
     import fcntl
@@ -26,18 +30,57 @@ LOCK_NAME = ".lock"
 STALE_SECONDS = 24 * 3600  # a temp file this old is abandoned whoever wrote it
 
 
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """A temp path next to ``path`` for a writer that wants a file name; renamed over ``path``."""
+def _new_file_mode() -> int:
+    """Permissions an ordinary new file gets here (0o666 minus the umask); mkstemp gives 0o600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def writer_host() -> str:
+    """This machine's name as temp-file names carry it (no dots)."""
+    return socket.gethostname().replace(".", "_") or "host"
+
+
+def temp_prefix(path: Path) -> str:
+    """Name prefix of ``path``'s temporary files: ``.<name>.<host>.<pid>.`` (a later run can tell
+    a file abandoned by a dead writer from one another process is still writing)."""
+    return f".{path.name}.{writer_host()}.{os.getpid()}."
+
+
+def atomic_write_with(path: Path, write: Callable[[IO[bytes]], object]) -> None:
+    """Call ``write(handle)`` on a temp file next to ``path``, then rename it over ``path``:
+    readers see the old file or the new one, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=temp_prefix(path), suffix=".tmp")
-    os.close(fd)
     try:
-        yield Path(tmp)
+        os.fchmod(fd, _new_file_mode())  # readable by whoever may read the user's other files
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_bytes(path: Path, payload: bytes) -> None:
+    """:func:`atomic_write_with` of ``payload``."""
+    atomic_write_with(path, lambda handle: handle.write(payload))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """:func:`atomic_write_bytes` of ``text`` in UTF-8."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_csv(path: Path, frame: pd.DataFrame) -> None:
+    atomic_write_text(path, frame.to_csv(index=False))
+
+
+def atomic_write_json(path: Path, data: dict[str, Any]) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def _pid_alive(pid: int) -> bool:

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from synergy_lab.probes import ProbeConfig, fit_probe
+from synergy_lab.evaluate.probes import ProbeConfig, fit_probe
 
 
 def _xor_features(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

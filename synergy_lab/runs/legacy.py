@@ -1,0 +1,98 @@
+"""Every rule that keeps run folders of older versions resuming: one place, a test per rule.
+
+A cell's hash is the sha256 of the settings that change its numbers. When a version adds a
+setting or changes how settings are recorded, folders written before would stop matching and
+retrain; each rule here maps today's settings back to what an older version recorded, so a
+finished cell of an older folder is recognised as done:
+
+1. ``LEGACY_VALUES``: a setting added later is left out of the record at the value that does
+   what older versions did (add a line with every new shared setting).
+2. Trifeature-only settings are recorded at their legacy values for the other tasks, and the
+   single protocol's training synergy rate at its built-in value.
+3. Before each method had its own settings, every cell hashed one flat ``method`` record of
+   every method's settings (``MethodConfig``): :func:`legacy_settings` rebuilds it, and
+   :func:`upgrade_folder_settings` reads an old ``config.json``'s flat record per method.
+4. An empty ``groups`` (train every training group) is left out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from synergy_lab.methods import METHODS, flatten_settings, settings_from_record
+from synthetic.trifeature import SINGLE_TRAIN_SYNERGY_RATE
+
+#: Rule 1: settings added after run folders were first written, at their old behaviour.
+LEGACY_VALUES: dict[str, dict[str, Any]] = {
+    "model": {
+        "image_encoder": "small",
+        "image_stages": 3,
+        "image_grid": 4,
+        "image_positions": "none",
+        "vector_encoder": "mlp",
+    },
+    "task_config": {"trifeature_protocol": "single", "trifeature_heldout_fraction": 0.2},
+}
+#: Run-level settings that do not change what a cell computes.
+NOT_SETTINGS = ("methods", "seeds", "baselines")
+NOT_TRAIN_SETTINGS = ("device", "progress", "checkpoint", "seed")
+
+
+def apply_legacy_rules(record: dict[str, Any], task: str) -> dict[str, Any]:
+    """Rules 1, 2 and 4 applied to a settings record (``dataclasses.asdict`` of a RunConfig
+    less its lists of methods and seeds); returns the record as a file holds it."""
+    task_settings = record["task_config"]
+    if task != "trifeature":  # rule 2
+        task_settings["trifeature_protocol"] = "single"
+        task_settings["trifeature_heldout_fraction"] = 0.2
+    single = task_settings["trifeature_protocol"] == "single"
+    if single and task_settings["trifeature_train_synergy_rate"] is None:
+        task_settings["trifeature_train_synergy_rate"] = SINGLE_TRAIN_SYNERGY_RATE
+    if not record["groups"]:  # rule 4
+        del record["groups"]
+    for section, legacy in LEGACY_VALUES.items():  # rule 1
+        for name, value in legacy.items():
+            if record[section].get(name) == value:
+                del record[section][name]
+    return json.loads(json.dumps(record, default=str))  # tuples -> lists, as a file holds them
+
+
+def shared_record(config: Any) -> dict[str, Any]:
+    """``dataclasses.asdict(config)`` without the run lists and the train settings that change
+    nothing (device, progress bars, checkpoint path, the per-cell seed)."""
+    record = {
+        f.name: dataclasses.asdict(getattr(config, f.name))
+        if dataclasses.is_dataclass(getattr(config, f.name))
+        else getattr(config, f.name)
+        for f in dataclasses.fields(config)
+        if f.name not in (*NOT_SETTINGS, "method")
+    }
+    record["train"] = {k: v for k, v in record["train"].items() if k not in NOT_TRAIN_SETTINGS}
+    return record
+
+
+def legacy_settings(config: Any) -> dict[str, Any] | None:
+    """Rule 3: the settings record a version with one flat ``MethodConfig`` made for every cell
+    of ``config``; None where today's settings have no flat form (so no older cell can match)."""
+    flat = flatten_settings(config.method)
+    if flat is None:
+        return None
+    return apply_legacy_rules({**shared_record(config), "method": flat}, config.task)
+
+
+def upgrade_folder_settings(recorded: dict[str, Any]) -> dict[str, Any]:
+    """Rule 3 for ``config.json``: an older folder's flat ``settings.method`` record read as
+    per-method settings, so it compares with today's record setting by setting."""
+    settings = recorded.get("settings")
+    if not isinstance(settings, dict):
+        return recorded
+    method = settings.get("method")
+    if not isinstance(method, dict) or all(isinstance(v, dict) for v in method.values()):
+        return recorded
+    nested = {
+        name: json.loads(json.dumps(dataclasses.asdict(settings_from_record(name, method))))
+        for name in METHODS
+    }
+    return {**recorded, "settings": {**settings, "method": nested}}

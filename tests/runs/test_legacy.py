@@ -1,0 +1,157 @@
+"""Old run folders still load, resume and re-evaluate: one test per legacy rule, and the folders.
+
+``tests/fixtures/run-flat-method`` was written by commit ff04e56 (one flat ``[method]`` record
+hashed into every cell) from its ``run.toml``; the committed folders under ``reports/`` were
+written by several older versions.
+"""
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import synergy_lab.runs.cells as cells
+from synergy_lab.config import RunConfig, config_from_record, read_toml, run_config
+from synergy_lab.evaluate import ProbeConfig
+from synergy_lab.methods.infmasking import InfMaskingSettings
+from synergy_lab.models import ModelConfig
+from synergy_lab.runs import legacy, reevaluate, run_cells
+from synergy_lab.runs.cells import CellSpec, settings_of
+from synergy_lab.train import TrainedModel
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "run-flat-method"
+REPORTS = Path(__file__).parents[2] / "reports"
+#: MethodConfig's 14 fields at their defaults, as every cell before per-method settings hashed.
+OLD_FLAT_DEFAULTS = {
+    "temperature": 0.1,
+    "mask_ratio": 0.7,
+    "num_masks": 4,
+    "mask_lambda": 1.0,
+    "mask_ramp": 0.5,
+    "gaussian_closed_form": True,
+    "mask_weight": 1.0,
+    "critic_steps": 1,
+    "critic_lr": 1e-3,
+    "supervised_label": "S",
+    "coral_mask_ratio": 0.75,
+    "coral_ortho_weight": 10.0,
+    "coral_unique_weight": 1.0,
+    "coral_shared_weight": 1.0,
+}
+
+
+def _no_training(monkeypatch) -> None:
+    monkeypatch.setattr(cells, "train", lambda *a, **k: pytest.fail("a finished cell retrained"))
+
+
+def _copy(folder: Path, target: Path, weights: bool = True) -> Path:
+    """The folder's files (without weights/representations unless ``weights``) under target."""
+    patterns = ("*.json", "*.csv", "*.npz", "*.pt") if weights else ("*.json", "*.csv")
+    for pattern in patterns:
+        for path in folder.rglob(pattern):
+            if "eval-" in path.parts[-2]:
+                continue
+            out = target / path.relative_to(folder)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, out)
+    return target
+
+
+def test_the_old_flat_method_folder_resumes_from_its_own_toml(tmp_path: Path, monkeypatch):
+    _no_training(monkeypatch)
+    folder = _copy(FIXTURE, tmp_path / "run")
+    notes: list[str] = []
+    config = run_config(file=read_toml(FIXTURE / "run.toml"), say=notes.append)
+    assert any("[method] mask_ratio" in n and "[method.infmasking] mask_ratio" in n for n in notes)
+    outcome = run_cells(config, folder)
+    before = pd.read_csv(FIXTURE / "results.csv")
+    assert len(outcome.results) == len(before) == 4 * 4
+    pd.testing.assert_frame_equal(
+        outcome.results[["method", "label", "probe_accuracy"]].reset_index(drop=True),
+        before[["method", "label", "probe_accuracy"]],
+    )
+
+
+def test_the_old_folder_reevaluates_unchanged_and_its_weights_load(tmp_path: Path):
+    folder = _copy(FIXTURE, tmp_path / "run")
+    probe = ProbeConfig(l2_grid=(1e-3,), max_iter=30)
+    again = reevaluate(folder, probe)
+    before = pd.read_csv(FIXTURE / "results.csv")
+    for column in ("probe_accuracy", "usable_bits", "gt_synergy"):
+        assert again[column].to_numpy() == pytest.approx(before[column].to_numpy()), column
+    model = TrainedModel.load(folder / "cells" / "infmasking-seed0.pt")
+    assert model.method_config == InfMaskingSettings(mask_ratio=0.5, num_masks=2)
+
+
+def _committed_folders() -> list[Path]:
+    return sorted(p.parent for p in REPORTS.rglob("config.json") if (p.parent / "cells").is_dir())
+
+
+def test_every_committed_run_folder_resumes_without_training(tmp_path: Path, monkeypatch):
+    _no_training(monkeypatch)
+    folders = _committed_folders()
+    assert len(folders) >= 15  # the ladder's rungs, the other tasks, the trifeature tables
+    for number, folder in enumerate(folders):
+        record = json.loads((folder / "config.json").read_text())
+        config = config_from_record(record["config"])
+        copy = _copy(folder, tmp_path / str(number), weights=False)
+        outcome = run_cells(config, copy)
+        cells_count = len(list((folder / "cells").glob("*.json")))
+        assert outcome.results[["method", "seed"]].drop_duplicates().shape[0] == cells_count
+
+
+# ---- one test per rule ------------------------------------------------------------------------
+
+
+def test_rule_1_a_setting_added_later_is_left_out_at_its_old_value():
+    config = RunConfig()
+    assert "vector_encoder" not in settings_of(config, "clip")["model"]
+    chunked = dataclasses.replace(config, model=ModelConfig(vector_encoder="chunks"))
+    assert settings_of(chunked, "clip")["model"]["vector_encoder"] == "chunks"
+
+
+def test_rule_2_trifeature_settings_are_recorded_at_their_legacy_values_elsewhere():
+    config = run_config(options={"task": {"trifeature_protocol": "paper"}})
+    assert "trifeature_protocol" not in settings_of(config, "clip")["task_config"]
+    trifeature = run_config(preset="cpu")
+    assert settings_of(trifeature, "clip")["task_config"]["trifeature_protocol"] == "paper"
+
+
+def test_rule_3_the_flat_method_record_is_rebuilt_for_old_cells():
+    old = legacy.legacy_settings(RunConfig())
+    assert old is not None and old["method"] == OLD_FLAT_DEFAULTS
+    changed = RunConfig().with_method("infmasking", mask_ratio=0.5)
+    assert legacy.legacy_settings(changed)["method"]["mask_ratio"] == 0.5
+    # two temperatures: no version with one flat record could have made such a cell
+    split = RunConfig().with_method("clip", temperature=0.3)
+    assert legacy.legacy_settings(split) is None
+    spec = CellSpec(task="xor", method="comm", seed=0, config=split)
+    assert spec.legacy_hash is None and spec.hash
+
+
+def test_rule_3_an_old_config_json_is_read_per_method():
+    recorded = json.loads((FIXTURE / "config.json").read_text())["settings"]
+    upgraded = legacy.upgrade_folder_settings(recorded)
+    assert upgraded["settings"]["method"]["infmasking"]["num_masks"] == 2
+    assert upgraded["settings"]["method"]["supervised"] == {"label": "S"}
+    assert legacy.upgrade_folder_settings(upgraded) == upgraded  # today's record: unchanged
+
+
+def test_rule_4_an_empty_groups_is_left_out():
+    assert "groups" not in settings_of(RunConfig(), "clip")
+    assert settings_of(dataclasses.replace(RunConfig(), groups=("S",)), "clip")["groups"] == ["S"]
+
+
+def test_a_cell_hashes_its_own_method_settings_only():
+    base, other = RunConfig(), RunConfig().with_method("infmasking", mask_ratio=0.5)
+
+    def key(config: RunConfig, method: str) -> str:
+        return CellSpec(task="xor", method=method, seed=0, config=config).hash
+
+    assert key(base, "comm") == key(other, "comm")
+    assert key(base, "random") == key(other, "random")
+    assert key(base, "infmasking") != key(other, "infmasking")
