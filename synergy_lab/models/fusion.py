@@ -12,8 +12,10 @@ to the space the contrastive losses compare. Modalities can be left out and toke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 IMAGE_ENCODERS: tuple[str, ...] = ("small", "alexnet")
@@ -232,7 +234,13 @@ class ImageEncoder(nn.Module):
 
 
 class Block(nn.Module):
-    """Pre-LayerNorm transformer block."""
+    """Pre-LayerNorm transformer block (Vaswani et al., 2017; pre-LN as in Xiong et al., 2020).
+
+    The attention keeps ``nn.MultiheadAttention``'s parameters (and so its state dict and
+    initialisation) but runs through ``F.scaled_dot_product_attention``, so that
+    :meth:`forward_first` can compute the first row's output alone: queries only for that row,
+    keys and values for all. Attention dropout draws its own masks (not MHA's).
+    """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -249,10 +257,45 @@ class Block(nn.Module):
             nn.Linear(hidden, config.dim),
         )
 
+    def attend(self, queries: Tensor, keys: Tensor) -> Tensor:
+        """Multi-head attention of normalised ``queries`` (B, Lq, dim) over ``keys`` (B, L, dim).
+
+        Keys and values come from the same tokens; returns (B, Lq, dim) after the output
+        projection. Three projections (slices of MHA's packed in-projection) rather than one
+        packed matrix: its backward would zero-fill and copy a (3, B, L, dim) buffer.
+        """
+        attn = self.attn
+        batch, length, dim = keys.shape
+        heads = attn.num_heads
+        w_q, w_k, w_v = attn.in_proj_weight.chunk(3)
+        b_q, b_k, b_v = attn.in_proj_bias.chunk(3)
+
+        def split(x: Tensor) -> Tensor:  # (B, L, dim) -> (B, heads, L, dim / heads)
+            return x.view(batch, x.shape[1], heads, dim // heads).transpose(1, 2)
+
+        q = split(F.linear(queries, w_q, b_q))
+        k = split(F.linear(keys, w_k, b_k))
+        v = split(F.linear(keys, w_v, b_v))
+        dropout = attn.dropout if self.training else 0.0
+        out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
+        out = out.transpose(1, 2).reshape(batch, queries.shape[1], dim)
+        return attn.out_proj(out)
+
     def forward(self, x: Tensor) -> Tensor:
         h = self.norm1(x)
-        x = x + self.attn(h, h, h, need_weights=False)[0]
+        x = x + self.attend(h, h)
         return x + self.mlp(self.norm2(x))
+
+    def forward_first(self, x: Tensor) -> Tensor:
+        """``forward(x)[:, 0]`` (B, dim) without computing the other rows' outputs.
+
+        Only row 0 needs a query, an output projection and the MLP; keys and values still
+        come from every token. The last block of :meth:`FusionModel.fuse` uses it: only the CLS
+        output is read, so this is the same result at a fraction of the work.
+        """
+        h = self.norm1(x)
+        first = x[:, :1] + self.attend(h[:, :1], h)
+        return (first + self.mlp(self.norm2(first)))[:, 0]
 
 
 class ProjectionHead(nn.Module):
@@ -367,9 +410,10 @@ class FusionModel(nn.Module):
             raise ValueError("fuse needs at least one modality")
         cls = self.cls_token.expand(parts[0].shape[0], -1, -1)
         x = torch.cat([cls, *parts], dim=1)
-        for block in self.blocks:
+        for block in self.blocks[:-1]:
             x = block(x)
-        return self.norm(x[:, 0])
+        last = cast(Block, self.blocks[-1])
+        return self.norm(last.forward_first(x))  # only the CLS row is read
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         """Fused representation of both modalities, (B, dim)."""
