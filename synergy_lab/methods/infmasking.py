@@ -81,19 +81,11 @@ def masked_fused_views(
 ) -> Tensor:
     """Fused CLS outputs (T, B, dim) of T masked copies of the batch, in one transformer pass.
 
-    ``tokens*``: (B, L_m, dim); ``keep*``: (T, B, L_m) from :func:`sample_keep_masks`. The tokens
-    are repeated T times along the batch axis (mask-major), so row t * B + b is sample b, mask t.
+    ``tokens*``: (B, L_m, dim); ``keep*``: (T, B, L_m) from :func:`sample_keep_masks`. As if the
+    tokens were repeated T times along the batch axis (mask-major) and fused; with one block
+    :meth:`FusionModel.fuse_masked` shares the per-token work across the T masks.
     """
-    num_masks, batch = keep1.shape[:2]
-    if keep2.shape[:2] != (num_masks, batch) or tokens1.shape[0] != batch:
-        raise ValueError("keep1, keep2 and the tokens must agree on (num_masks, batch)")
-    fused = model.fuse(
-        tokens1.repeat(num_masks, 1, 1),
-        tokens2.repeat(num_masks, 1, 1),
-        keep1.reshape(num_masks * batch, -1),
-        keep2.reshape(num_masks * batch, -1),
-    )
-    return fused.view(num_masks, batch, -1)
+    return model.fuse_masked(tokens1, tokens2, keep1, keep2)
 
 
 def ramped_lambda(progress: float, max_lambda: float, ramp: float) -> float:

@@ -280,3 +280,23 @@ def test_block_matches_multihead_attention_and_first_row_matches_the_full_block(
     (grad,) = torch.autograd.grad(fused.square().sum(), weight, retain_graph=True)
     (expected,) = torch.autograd.grad(reference.square().sum(), weight)
     torch.testing.assert_close(grad, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_fuse_masked_equals_fusing_each_masked_copy(depth: int) -> None:
+    torch.manual_seed(1)
+    # float64: the mask token's LayerNorm (a near-constant vector) amplifies float32 rounding
+    model = FusionModel(((5,), (7,)), dataclasses.replace(TINY, depth=depth)).double()
+    x1, x2 = torch.randn(4, 5, dtype=torch.float64), torch.randn(4, 7, dtype=torch.float64)
+    t1, t2 = model.tokens(x1, x2)
+    keep1, keep2 = torch.rand(3, 4, 3) < 0.5, torch.rand(3, 4, 3) < 0.5
+    shared = model.fuse_masked(t1, t2, keep1, keep2)
+    looped = torch.stack([model.fuse(t1, t2, keep1[t], keep2[t]) for t in range(3)])
+    torch.testing.assert_close(shared, looped, rtol=1e-10, atol=1e-12)
+    params = [model.mask_token, model.blocks[0].attn.in_proj_weight]
+    grads = torch.autograd.grad(shared.square().sum(), params, retain_graph=True)
+    expected = torch.autograd.grad(looped.square().sum(), params)
+    for got, want in zip(grads, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="num_masks, batch"):
+        model.fuse_masked(t1, t2, keep1, keep2[:2])
