@@ -106,14 +106,18 @@ def _check_views(q: Tensor, k: Tensor, temperature: float) -> None:
         raise ValueError(f"temperature must be > 0; got {temperature}")
 
 
-def _negative_logits(q: Tensor, k: Tensor, temperature: float) -> Tensor:
-    """Negative logits (B, T*B + B) of each anchor q_i: q_i.k_{t,j} and q_i.q_j for j != i."""
-    num_masks, batch, _ = k.shape
-    other = ~torch.eye(batch, dtype=torch.bool, device=q.device)
-    to_masked = torch.einsum("ip,tjp->itj", q, k) / temperature  # (B, T, B)
-    to_masked = to_masked.masked_fill(~other.unsqueeze(1), float("-inf"))
-    to_unmasked = (q @ q.T / temperature).masked_fill(~other, float("-inf"))  # (B, B)
-    return torch.cat([to_masked.reshape(batch, num_masks * batch), to_unmasked], dim=1)
+def _negative_lse(q: Tensor, k: Tensor, temperature: float) -> Tensor:
+    """logsumexp (B,) of each anchor q_i's negative logits: q_i.k_{t,j} and q_i.q_j for j != i.
+
+    One matmul of q / tau against the stacked [k_1; ..; k_T; q] (T B + B, P), the j = i entries
+    of every block set to -inf in place, one logsumexp over the (T + 1) B columns.
+    """
+    num_masks, batch, dim = k.shape
+    keys = torch.cat([k.reshape(num_masks * batch, dim), q])  # (T B + B, P)
+    logits = (q / temperature) @ keys.T  # (B, (T + 1) B)
+    same = torch.eye(batch, dtype=torch.bool, device=q.device)
+    logits.view(batch, num_masks + 1, batch).masked_fill_(same.unsqueeze(1), float("-inf"))
+    return torch.logsumexp(logits, dim=1)
 
 
 def gaussian_masked_nce(q: Tensor, k: Tensor, lam: float, temperature: float) -> Tensor:
@@ -130,8 +134,7 @@ def gaussian_masked_nce(q: Tensor, k: Tensor, lam: float, temperature: float) ->
     aligned = (q * mean).sum(dim=-1) / temperature  # q_i.mu_i / tau
     spread = (((k - mean) * q).sum(dim=-1) ** 2).mean(dim=0)  # q_i^T Sigma_i q_i
     positive = aligned + lam * spread / (2 * temperature**2)
-    logits = torch.cat([positive.unsqueeze(1), _negative_logits(q, k, temperature)], dim=1)
-    return (torch.logsumexp(logits, dim=1) - aligned).mean()
+    return (torch.logaddexp(positive, _negative_lse(q, k, temperature)) - aligned).mean()
 
 
 def average_masked_nce(q: Tensor, k: Tensor, temperature: float) -> Tensor:
@@ -141,7 +144,7 @@ def average_masked_nce(q: Tensor, k: Tensor, temperature: float) -> Tensor:
     """
     _check_views(q, k, temperature)
     positive = (k * q).sum(dim=-1) / temperature  # (T, B)
-    negatives = torch.logsumexp(_negative_logits(q, k, temperature), dim=1)  # (B,)
+    negatives = _negative_lse(q, k, temperature)  # (B,)
     return (torch.logaddexp(positive, negatives) - positive).mean()
 
 
