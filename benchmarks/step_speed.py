@@ -38,8 +38,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 KINDS: dict[str, tuple[str, ...]] = {  # op kind -> substrings of aten op names
-    "matmul": ("mm", "addmm", "bmm", "linear", "matmul", "dot"),
     "attention": ("scaled_dot_product", "flash_attention", "_efficient_attention"),
+    "matmul": ("mm", "addmm", "bmm", "linear", "matmul", "dot"),
     "norm": ("layer_norm", "batch_norm"),
     "softmax/loss": ("softmax", "logsumexp", "nll_loss", "cross_entropy", "log_softmax"),
     "memory": ("copy_", "fill_", "zero_", "cat", "stack", "empty", "clone", "index", "where"),

@@ -7,7 +7,7 @@ A method is an ``nn.Module`` (it may own extra parameters: critics, a classifier
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from torch import Tensor, nn
@@ -98,10 +98,14 @@ class Batch:
 
 @dataclass
 class LossOutput:
-    """The scalar loss to minimise and its logged parts (plain floats, for curves)."""
+    """The scalar loss to minimise and its logged parts, for curves.
+
+    A part is a float or a detached 0-d tensor: the trainer turns tensors into floats once per
+    log interval (one host transfer for many steps), so a method need not sync every step.
+    """
 
     loss: Tensor
-    parts: dict[str, float] = field(default_factory=dict)
+    parts: Mapping[str, float | Tensor] = field(default_factory=dict)
 
 
 class Method(nn.Module):

@@ -193,7 +193,7 @@ class COrAL(Method):
         loss = coral_loss(
             terms, cfg.coral_shared_weight, cfg.coral_unique_weight, cfg.coral_ortho_weight
         )
-        parts = {name: value.item() for name, value in terms._asdict().items()}
+        parts = {name: value.detach() for name, value in terms._asdict().items()}
         return LossOutput(loss=loss, parts=parts)
 
     def represent(self, model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:

@@ -191,7 +191,11 @@ class InfMasking(Method):
         cfg = self.config
         tokens = [model.tokens(*batch.view()) for _ in range(2)]
         terms = comm_terms(model, tokens[0], tokens[1], cfg.temperature)
-        parts = {"L1": terms.l1.item(), "L2": terms.l2.item(), "L12": terms.l12.item()}
+        parts: dict[str, float | Tensor] = {
+            "L1": terms.l1.detach(),
+            "L2": terms.l2.detach(),
+            "L12": terms.l12.detach(),
+        }
         total = terms.l1 + terms.l2 + terms.l12
         lam = ramped_lambda(batch.progress, cfg.mask_lambda, cfg.mask_ramp)
         if cfg.mask_weight > 0:  # the masked views are only computed when they count
@@ -201,7 +205,7 @@ class InfMasking(Method):
                     masked = gaussian_masked_nce(q, k, lam, cfg.temperature)
                 else:
                     masked = average_masked_nce(q, k, cfg.temperature)
-                parts[f"mask_{index + 1}"] = masked.item()
+                parts[f"mask_{index + 1}"] = masked.detach()
                 total = total + cfg.mask_weight * masked
         loss = total / 5
         parts["lambda"] = lam
