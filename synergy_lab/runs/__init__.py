@@ -8,7 +8,7 @@ that runs, executors or sweeps exist.
 """
 
 from synergy_lab.runs.cells import CellFileError, CellSpec, merge_cells, read_cell, run_cell
-from synergy_lab.runs.executors import SlurmConfig, threads_per_job
+from synergy_lab.runs.executors import SlurmConfig, auto_jobs, threads_per_job
 from synergy_lab.runs.folder import RunOutcome, folder_status, run_cells, run_experiment
 from synergy_lab.runs.reevaluate import reevaluate
 from synergy_lab.runs.sweep import GRID_SECTIONS, expand_grid
@@ -19,6 +19,7 @@ __all__ = [
     "CellSpec",
     "RunOutcome",
     "SlurmConfig",
+    "auto_jobs",
     "expand_grid",
     "folder_status",
     "merge_cells",
