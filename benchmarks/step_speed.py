@@ -14,13 +14,17 @@ bookkeeping and dispatch). Prints ``uptime`` before and after: on a shared machi
     python benchmarks/step_speed.py [--methods clip,comm,infmasking] [--against ff04e56]
         [--repeats 3] [--samples 7000] [--profile]
 
-Profile at ff04e56 (one thread, batch 256, load ~3 on 2 cores; share of a step's time):
-InfMasking: the fusion block's packed QKV backward zero-fills and copies (3, 9, 2048, 32)
-buffers (fill_ 25 %, copy_ 16 %), CPU flash attention over 9 tokens (23 %), matmuls 17 %,
-the rest elementwise/LayerNorm/loss (< 20 %). CoMM and CLIP alike at a smaller scale.
-After (this branch): attention, norms and MLP run only for the CLS row of the last block, and
-InfMasking's T masked copies share LayerNorm, keys and values; what is left is matmuls
-(~35-40 %), attention (~15 %), elementwise and memory ops (~30 %), outside aten ~10-15 %.
+Profile (``--profile``, one thread, batch 256, xor; load 4-5 on the 2 shared cores; share of a
+step's time by op kind; see ``step_speed.md`` for the table):
+  ff04e56:   InfMasking attention 32 % (CPU flash attention over 9 tokens, all rows), matmul 26 %,
+             memory 15 % (the packed-QKV backward zero-fills and copies (3, 9, 2048, 32)
+             buffers), elementwise 14 %, outside aten 10 %; CoMM matmul 23 %, attention 22 %,
+             memory 17 %; CLIP attention 24 %, matmul 20 %, outside aten 19 %.
+  this tree: the last block computes only the CLS row, InfMasking's T masked copies share
+             LayerNorm, keys and values, losses fold 1/tau into an operand: InfMasking memory
+             35 % (the per-mask key/value selection), matmul 18 %, attention 15 %; CoMM matmul
+             25 %, outside aten 21 %, softmax/loss 12 % (five 512 x 512 NT-Xent terms); CLIP
+             outside aten 37 % (Python and dispatch now dominate its 6 ms step).
 """
 
 from __future__ import annotations
