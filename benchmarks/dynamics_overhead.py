@@ -17,8 +17,7 @@ import time
 import torch
 
 import synthetic
-from synergy_lab.evaluate import dynamics_hook
-from synergy_lab.evaluate import ProbeConfig
+from synergy_lab.evaluate import ProbeConfig, dynamics_hook
 from synergy_lab.train import TrainConfig, train
 
 

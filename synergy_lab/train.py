@@ -14,7 +14,7 @@ import dataclasses
 import math
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -30,6 +30,7 @@ from synergy_lab.models import FusionModel, ModelConfig
 from synthetic import MultimodalDataset
 
 CHECKPOINT_VERSION = 1
+LOG_EVERY = 10  # steps between host transfers of the logged losses (and the NaN check)
 
 
 @dataclass(frozen=True)
@@ -338,6 +339,25 @@ def train(
         method.train()
         hook_seconds += time.perf_counter() - began
 
+    # losses stay on the device until a log interval ends: one host transfer per LOG_EVERY steps
+    pending: list[tuple[dict[str, float], torch.Tensor, Mapping[str, float | torch.Tensor]]] = []
+
+    def flush() -> None:
+        """Append the pending steps to the curve as floats; the NaN guard, one sync for all."""
+        tensors = [loss for _, loss, _ in pending]
+        tensors += [v for *_, parts in pending for v in parts.values() if torch.is_tensor(v)]
+        values = iter(torch.stack([t.float() for t in tensors]).tolist() if tensors else [])
+        losses = [next(values) for _ in pending]
+        for (row, _, parts), value in zip(pending, losses, strict=True):
+            if not math.isfinite(value):
+                raise FloatingPointError(
+                    f"{method_name}: the loss became {value} at step {row['step']} "
+                    f"(epoch {row['epoch']}); try a lower lr or a higher temperature"
+                )
+            logged = {k: next(values) if torch.is_tensor(v) else v for k, v in parts.items()}
+            curve.append({**row, "loss": value, **logged})
+        pending.clear()
+
     start = time.perf_counter()
     call_hook(0)
     model.train()
@@ -365,23 +385,19 @@ def train(
                 optimizer.zero_grad(set_to_none=True)
                 out = method(batch, model)
             loss = out.loss.float()
-            if not torch.isfinite(loss):
-                raise FloatingPointError(
-                    f"{method_name}: the loss became {loss.item()} at step {step} (epoch {epoch}); "
-                    "try a lower lr or a higher temperature"
-                )
             loss.backward()
             if config.max_grad_norm > 0:
                 nn.utils.clip_grad_norm_(params, config.max_grad_norm)
             lr = optimizer.param_groups[0]["lr"]
             optimizer.step()
             schedule.step()
-            value = loss.item()
-            curve.append({"step": step, "epoch": epoch, "lr": lr, "loss": value, **out.parts})
+            pending.append(({"step": step, "epoch": epoch, "lr": lr}, loss.detach(), out.parts))
             step += 1
             bar.update(1)
-            if step % 10 == 0 or step == total_steps:
-                bar.set_postfix(loss=f"{value:.3f}")
+            if step % LOG_EVERY == 0 or step == total_steps:
+                flush()
+                bar.set_postfix(loss=f"{curve[-1]['loss']:.3f}")
+        flush()
         call_hook(epoch + 1)
     bar.close()
     if device.type == "cuda":

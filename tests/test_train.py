@@ -206,3 +206,35 @@ def test_bad_arguments_are_rejected() -> None:
     ]:
         with pytest.raises(ValueError, match=name):
             TrainConfig(**kwargs)  # type: ignore[arg-type]
+
+
+class _LateNaN(Method):
+    """Finite losses (a tensor part and a float part) until progress ``nan_from``, then NaN."""
+
+    name = "late_nan"
+    nan_from = 2.0
+    settings_class = UntrainedSettings
+
+    def __init__(self, config: UntrainedSettings, context: MethodContext) -> None:
+        super().__init__()
+
+    def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
+        loss = model(batch.x1, batch.x2).square().mean()
+        if batch.progress >= self.nan_from:
+            loss = loss * float("nan")
+        return LossOutput(loss=loss, parts={"twice": 2 * loss.detach(), "fixed": 1.5})
+
+
+def test_curve_holds_floats_and_a_late_nan_names_its_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    # logged parts may be tensors: the curve gets plain floats; the NaN guard runs per log
+    # interval and still names the first non-finite step (here 12 of 24, past one interval)
+    monkeypatch.setitem(METHODS, "late_nan", _LateNaN)
+    config = dataclasses.replace(FAST, epochs=2, batch_size=2)
+    data = xor_like(30)  # 24 training samples: 12 steps per epoch
+    curve = train("late_nan", data, config, TINY).loss_curve
+    assert len(curve) == 24
+    assert {type(row[k]) for row in curve for k in ("loss", "twice", "fixed", "lr")} == {float}
+    assert all(row["twice"] == pytest.approx(2 * row["loss"]) for row in curve)
+    monkeypatch.setattr(_LateNaN, "nan_from", 0.5)
+    with pytest.raises(FloatingPointError, match="nan at step 12 "):
+        train("late_nan", data, config, TINY)

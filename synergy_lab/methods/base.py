@@ -9,7 +9,7 @@ returning a :class:`LossOutput`. Its representation for probing is
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -75,10 +75,14 @@ class Batch:
 
 @dataclass
 class LossOutput:
-    """The scalar loss to minimise and its logged parts (plain floats, for curves)."""
+    """The scalar loss to minimise and its logged parts, for curves.
+
+    A part is a float or a detached 0-d tensor: the trainer turns tensors into floats once per
+    log interval (one host transfer for many steps), so a method need not sync every step.
+    """
 
     loss: Tensor
-    parts: dict[str, float] = field(default_factory=dict)
+    parts: Mapping[str, float | Tensor] = field(default_factory=dict)
 
 
 class Method(nn.Module):

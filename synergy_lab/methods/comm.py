@@ -125,5 +125,5 @@ class CoMM(Method):
         tokens_b = model.tokens(*batch.view())
         terms = comm_terms(model, tokens_a, tokens_b, self.temperature)
         loss = (terms.l1 + terms.l2 + terms.l12) / 3
-        parts = {"L1": terms.l1.item(), "L2": terms.l2.item(), "L12": terms.l12.item()}
+        parts = {"L1": terms.l1.detach(), "L2": terms.l2.detach(), "L12": terms.l12.detach()}
         return LossOutput(loss=loss, parts=parts)

@@ -220,7 +220,7 @@ class COrAL(Method):
         unique2 = (projected[0][1], projected[1][1])
         terms = coral_terms(fused, unique1, unique2, cfg.temperature)
         loss = coral_loss(terms, cfg.shared_weight, cfg.unique_weight, cfg.ortho_weight)
-        parts = {name: value.item() for name, value in terms._asdict().items()}
+        parts = {name: value.detach() for name, value in terms._asdict().items()}
         return LossOutput(loss=loss, parts=parts)
 
     def represent(self, model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:

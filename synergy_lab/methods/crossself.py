@@ -59,7 +59,7 @@ class CrossSelf(Method):
         self1 = nt_xent(p1a, p1b, tau)
         self2 = nt_xent(p2a, p2b, tau)
         loss = cross + self1 + self2
-        parts = {"cross": cross.item(), "self1": self1.item(), "self2": self2.item()}
+        parts = {"cross": cross.detach(), "self1": self1.detach(), "self2": self2.detach()}
         return LossOutput(loss=loss, parts=parts)
 
     def represent(self, model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:

@@ -218,8 +218,8 @@ class FactorCL(Method):
         bounds = self.bounds(self._embeddings(batch, model))
         shared, unique1, unique2 = self.objective(bounds)
         loss = -(shared + unique1 + unique2)
-        parts = {name: value.item() for name, value in bounds.items()}
-        parts.update(S=shared.item(), U1=unique1.item(), U2=unique2.item())
+        parts = {name: value.detach() for name, value in bounds.items()}
+        parts.update(S=shared.detach(), U1=unique1.detach(), U2=unique2.detach())
         return LossOutput(loss=loss, parts=parts)
 
     # ---- CLUB critics

@@ -90,19 +90,11 @@ def masked_fused_views(
 ) -> Tensor:
     """Fused CLS outputs (T, B, dim) of T masked copies of the batch, in one transformer pass.
 
-    ``tokens*``: (B, L_m, dim); ``keep*``: (T, B, L_m) from :func:`sample_keep_masks`. The tokens
-    are repeated T times along the batch axis (mask-major), so row t * B + b is sample b, mask t.
+    ``tokens*``: (B, L_m, dim); ``keep*``: (T, B, L_m) from :func:`sample_keep_masks`. As if the
+    tokens were repeated T times along the batch axis (mask-major) and fused; with one block
+    :meth:`FusionModel.fuse_masked` shares the per-token work across the T masks.
     """
-    num_masks, batch = keep1.shape[:2]
-    if keep2.shape[:2] != (num_masks, batch) or tokens1.shape[0] != batch:
-        raise ValueError("keep1, keep2 and the tokens must agree on (num_masks, batch)")
-    fused = model.fuse(
-        tokens1.repeat(num_masks, 1, 1),
-        tokens2.repeat(num_masks, 1, 1),
-        keep1.reshape(num_masks * batch, -1),
-        keep2.reshape(num_masks * batch, -1),
-    )
-    return fused.view(num_masks, batch, -1)
+    return model.fuse_masked(tokens1, tokens2, keep1, keep2)
 
 
 def ramped_lambda(progress: float, max_lambda: float, ramp: float) -> float:
@@ -123,14 +115,18 @@ def _check_views(q: Tensor, k: Tensor, temperature: float) -> None:
         raise ValueError(f"temperature must be > 0; got {temperature}")
 
 
-def _negative_logits(q: Tensor, k: Tensor, temperature: float) -> Tensor:
-    """Negative logits (B, T*B + B) of each anchor q_i: q_i.k_{t,j} and q_i.q_j for j != i."""
-    num_masks, batch, _ = k.shape
-    other = ~torch.eye(batch, dtype=torch.bool, device=q.device)
-    to_masked = torch.einsum("ip,tjp->itj", q, k) / temperature  # (B, T, B)
-    to_masked = to_masked.masked_fill(~other.unsqueeze(1), float("-inf"))
-    to_unmasked = (q @ q.T / temperature).masked_fill(~other, float("-inf"))  # (B, B)
-    return torch.cat([to_masked.reshape(batch, num_masks * batch), to_unmasked], dim=1)
+def _negative_lse(q: Tensor, k: Tensor, temperature: float) -> Tensor:
+    """logsumexp (B,) of each anchor q_i's negative logits: q_i.k_{t,j} and q_i.q_j for j != i.
+
+    One matmul of q / tau against the stacked [k_1; ..; k_T; q] (T B + B, P), the j = i entries
+    of every block set to -inf in place, one logsumexp over the (T + 1) B columns.
+    """
+    num_masks, batch, dim = k.shape
+    keys = torch.cat([k.reshape(num_masks * batch, dim), q])  # (T B + B, P)
+    logits = (q / temperature) @ keys.T  # (B, (T + 1) B)
+    same = torch.eye(batch, dtype=torch.bool, device=q.device)
+    logits.view(batch, num_masks + 1, batch).masked_fill_(same.unsqueeze(1), float("-inf"))
+    return torch.logsumexp(logits, dim=1)
 
 
 def gaussian_masked_nce(q: Tensor, k: Tensor, lam: float, temperature: float) -> Tensor:
@@ -147,8 +143,7 @@ def gaussian_masked_nce(q: Tensor, k: Tensor, lam: float, temperature: float) ->
     aligned = (q * mean).sum(dim=-1) / temperature  # q_i.mu_i / tau
     spread = (((k - mean) * q).sum(dim=-1) ** 2).mean(dim=0)  # q_i^T Sigma_i q_i
     positive = aligned + lam * spread / (2 * temperature**2)
-    logits = torch.cat([positive.unsqueeze(1), _negative_logits(q, k, temperature)], dim=1)
-    return (torch.logsumexp(logits, dim=1) - aligned).mean()
+    return (torch.logaddexp(positive, _negative_lse(q, k, temperature)) - aligned).mean()
 
 
 def average_masked_nce(q: Tensor, k: Tensor, temperature: float) -> Tensor:
@@ -158,7 +153,7 @@ def average_masked_nce(q: Tensor, k: Tensor, temperature: float) -> Tensor:
     """
     _check_views(q, k, temperature)
     positive = (k * q).sum(dim=-1) / temperature  # (T, B)
-    negatives = torch.logsumexp(_negative_logits(q, k, temperature), dim=1)  # (B,)
+    negatives = _negative_lse(q, k, temperature)  # (B,)
     return (torch.logaddexp(positive, negatives) - positive).mean()
 
 
@@ -229,7 +224,11 @@ class InfMasking(Method):
         cfg = self.config
         tokens = [model.tokens(*batch.view()) for _ in range(2)]
         terms = comm_terms(model, tokens[0], tokens[1], cfg.temperature)
-        parts = {"L1": terms.l1.item(), "L2": terms.l2.item(), "L12": terms.l12.item()}
+        parts: dict[str, float | Tensor] = {
+            "L1": terms.l1.detach(),
+            "L2": terms.l2.detach(),
+            "L12": terms.l12.detach(),
+        }
         total = terms.l1 + terms.l2 + terms.l12
         lam = ramped_lambda(batch.progress, cfg.mask_lambda, cfg.mask_ramp)
         if cfg.mask_weight > 0:  # the masked views are only computed when they count
@@ -239,7 +238,7 @@ class InfMasking(Method):
                     masked = gaussian_masked_nce(q, k, lam, cfg.temperature)
                 else:
                     masked = average_masked_nce(q, k, cfg.temperature)
-                parts[f"mask_{index + 1}"] = masked.item()
+                parts[f"mask_{index + 1}"] = masked.detach()
                 total = total + cfg.mask_weight * masked
         loss = total / 5
         parts["lambda"] = lam

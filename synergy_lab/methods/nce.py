@@ -15,11 +15,12 @@ from torch import Tensor
 def info_nce(a: Tensor, b: Tensor, temperature: float = 0.1) -> Tensor:
     """Cross-view InfoNCE (CLIP/CMC form): a_i must pick b_i among all b_j; symmetric; nats.
 
-    ``a``, ``b``: (B, P), normalised inside.
+    ``a``, ``b``: (B, P), normalised inside. 1/tau is folded into ``a`` before the matmul (a
+    (B, P) pass instead of a (B, B) one).
     """
     a = F.normalize(a, dim=-1)
     b = F.normalize(b, dim=-1)
-    logits = a @ b.T / temperature
+    logits = (a / temperature) @ b.T
     target = torch.arange(a.shape[0], device=a.device)
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
 
@@ -27,11 +28,13 @@ def info_nce(a: Tensor, b: Tensor, temperature: float = 0.1) -> Tensor:
 def nt_xent(a: Tensor, b: Tensor, temperature: float = 0.1) -> Tensor:
     """Symmetric NT-Xent with negatives from both views (SimCLR); mean over the 2B anchors; nats.
 
-    ``a``, ``b``: (B, P), normalised inside.
+    ``a``, ``b``: (B, P), normalised inside. One matmul with 1/tau folded into an operand and
+    the diagonal set to -inf in place (no (2B, 2B) division, mask or copy). Cross-entropy rather
+    than logsumexp minus the positive logit: it keeps small losses accurate to float rounding.
     """
     n = a.shape[0]
     z = F.normalize(torch.cat([a, b], dim=0), dim=-1)  # (2B, P)
-    sim = z @ z.T / temperature
-    sim = sim.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
+    sim = (z / temperature) @ z.T  # (2B, 2B); the matmul keeps its inputs for backward, not this
+    sim.fill_diagonal_(float("-inf"))
     target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
     return F.cross_entropy(sim, target)

@@ -48,4 +48,4 @@ class Supervised(Method):
         target = batch.labels[self.label]
         loss = F.cross_entropy(logits, target)
         accuracy = (logits.argmax(dim=1) == target).float().mean()
-        return LossOutput(loss=loss, parts={"accuracy": accuracy.item()})
+        return LossOutput(loss=loss, parts={"accuracy": accuracy.detach()})

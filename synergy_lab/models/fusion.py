@@ -12,8 +12,10 @@ to the space the contrastive losses compare. Modalities can be left out and toke
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 IMAGE_ENCODERS: tuple[str, ...] = ("small", "alexnet")
@@ -232,7 +234,14 @@ class ImageEncoder(nn.Module):
 
 
 class Block(nn.Module):
-    """Pre-LayerNorm transformer block."""
+    """Pre-LayerNorm transformer block (Vaswani et al., 2017; pre-LN as in Xiong et al., 2020).
+
+    The attention keeps ``nn.MultiheadAttention``'s parameters (and so its state dict and
+    initialisation) but runs through ``F.scaled_dot_product_attention``, so that
+    :meth:`forward_first` can compute the first row's output alone (queries only for that row,
+    keys and values for all) and keys and values can be shared across masked copies of a
+    sequence. Attention dropout draws its own masks (not MHA's).
+    """
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -249,10 +258,58 @@ class Block(nn.Module):
             nn.Linear(hidden, config.dim),
         )
 
+    def keys_values(self, h: Tensor) -> tuple[Tensor, Tensor]:
+        """Keys and values (..., L, dim) of normalised tokens ``h`` (..., L, dim), per token.
+
+        Two projections (slices of MHA's packed in-projection) rather than one packed matrix,
+        whose backward would zero-fill and copy a (3, ..., L, dim) buffer.
+        """
+        attn = self.attn
+        _, w_k, w_v = attn.in_proj_weight.chunk(3)
+        _, b_k, b_v = attn.in_proj_bias.chunk(3)
+        return F.linear(h, w_k, b_k), F.linear(h, w_v, b_v)
+
+    def attend(self, queries: Tensor, keys: Tensor, values: Tensor) -> Tensor:
+        """Multi-head attention (B, Lq, dim) of normalised ``queries`` (B, Lq, dim) over
+        ``keys`` and ``values`` (B, L, dim) from :meth:`keys_values`, output-projected."""
+        attn = self.attn
+        batch, dim = keys.shape[0], keys.shape[-1]
+        heads = attn.num_heads
+        w_q = attn.in_proj_weight[:dim]
+        b_q = attn.in_proj_bias[:dim]
+
+        def split(x: Tensor) -> Tensor:  # (B, L, dim) -> (B, heads, L, dim / heads)
+            return x.view(batch, x.shape[1], heads, dim // heads).transpose(1, 2)
+
+        dropout = attn.dropout if self.training else 0.0
+        out = F.scaled_dot_product_attention(
+            split(F.linear(queries, w_q, b_q)), split(keys), split(values), dropout_p=dropout
+        )
+        return attn.out_proj(out.transpose(1, 2).reshape(batch, queries.shape[1], dim))
+
     def forward(self, x: Tensor) -> Tensor:
         h = self.norm1(x)
-        x = x + self.attn(h, h, h, need_weights=False)[0]
+        x = x + self.attend(h, *self.keys_values(h))
         return x + self.mlp(self.norm2(x))
+
+    def forward_first(self, x: Tensor, keys_values: tuple[Tensor, Tensor] | None = None) -> Tensor:
+        """``forward(x)[:, 0]`` (B, dim) without computing the other rows' outputs.
+
+        Only row 0 needs a query, an output projection and the MLP; keys and values still
+        come from every token (or are given: ``keys_values`` of ``norm1`` of the full
+        sequence, when ``x`` is only row 0, (B, 1, dim)). The last block of
+        :meth:`FusionModel.fuse` uses it: only the CLS output is read, so this is the same
+        result at a fraction of the work.
+        """
+        first = x[:, :1]
+        if keys_values is None:
+            h = self.norm1(x)
+            keys_values = self.keys_values(h)
+            query = h[:, :1]
+        else:
+            query = self.norm1(first)
+        first = first + self.attend(query, *keys_values)
+        return (first + self.mlp(self.norm2(first)))[:, 0]
 
 
 class ProjectionHead(nn.Module):
@@ -367,9 +424,44 @@ class FusionModel(nn.Module):
             raise ValueError("fuse needs at least one modality")
         cls = self.cls_token.expand(parts[0].shape[0], -1, -1)
         x = torch.cat([cls, *parts], dim=1)
-        for block in self.blocks:
+        for block in self.blocks[:-1]:
             x = block(x)
-        return self.norm(x[:, 0])
+        last = cast(Block, self.blocks[-1])
+        return self.norm(last.forward_first(x))  # only the CLS row is read
+
+    def fuse_masked(self, tokens1: Tensor, tokens2: Tensor, keep1: Tensor, keep2: Tensor) -> Tensor:
+        """CLS outputs (T, B, dim) of T masked copies of the bimodal sequence, mask-token fill.
+
+        ``tokens*``: (B, L_m, dim); ``keep*``: (T, B, L_m) bool, True = kept. Equal to ``fuse``
+        on the tokens repeated T times with the keep masks flattened (mask-major), which is what
+        it does for depth > 1. With one block it shares work across the T copies: LayerNorm,
+        keys and values are per token, so they are computed once for the B unmasked sequences
+        and once for the mask token, and each copy picks its rows; only the CLS row is queried.
+        """
+        num_masks, batch = keep1.shape[:2]
+        if keep2.shape[:2] != (num_masks, batch) or tokens1.shape[0] != batch:
+            raise ValueError("keep1, keep2 and the tokens must agree on (num_masks, batch)")
+        if len(self.blocks) > 1:
+            fused = self.fuse(
+                tokens1.repeat(num_masks, 1, 1),
+                tokens2.repeat(num_masks, 1, 1),
+                keep1.reshape(num_masks * batch, -1),
+                keep2.reshape(num_masks * batch, -1),
+            )
+            return fused.view(num_masks, batch, -1)
+        block = cast(Block, self.blocks[0])
+        cls = self.cls_token.expand(batch, -1, -1)
+        x = torch.cat([cls, tokens1, tokens2], dim=1)  # (B, L, dim), nothing masked
+        cls_kept = torch.ones(num_masks, batch, 1, dtype=torch.bool, device=keep1.device)
+        keep = torch.cat([cls_kept, keep1, keep2], dim=2).unsqueeze(-1)  # (T, B, L, 1)
+        keys, values = block.keys_values(block.norm1(x))
+        mask_keys, mask_values = block.keys_values(block.norm1(self.mask_token.to(x.dtype)))
+        length, dim = x.shape[1], x.shape[2]
+        keys = torch.where(keep, keys, mask_keys).view(num_masks * batch, length, dim)
+        values = torch.where(keep, values, mask_values).view(num_masks * batch, length, dim)
+        first = x[:, :1].repeat(num_masks, 1, 1)  # (T B, 1, dim): the CLS rows
+        fused = self.norm(block.forward_first(first, (keys, values)))
+        return fused.view(num_masks, batch, -1)
 
     def forward(self, x1: Tensor, x2: Tensor) -> Tensor:
         """Fused representation of both modalities, (B, dim)."""

@@ -15,7 +15,7 @@ from synergy_lab.runs.cells import (
     read_cell,
     run_cell,
 )
-from synergy_lab.runs.executors import SlurmConfig, threads_per_job
+from synergy_lab.runs.executors import SlurmConfig, auto_jobs, threads_per_job
 from synergy_lab.runs.folder import (
     FolderStatus,
     RunFolderError,
@@ -37,6 +37,7 @@ __all__ = [
     "RunFolderError",
     "RunOutcome",
     "SlurmConfig",
+    "auto_jobs",
     "config_record",
     "expand_grid",
     "folder_status",

@@ -45,6 +45,26 @@ def threads_per_job(jobs: int, cores: int | None = None) -> int:
     return max(1, min(MAX_THREADS_PER_CELL, cores // jobs))
 
 
+def auto_jobs(cores: int | None = None, load: float | None = None) -> int:
+    """Cell workers for ``--jobs auto``: the idle cores, at least 1, never more than the cores.
+
+    Idle = usable cores (``sched_getaffinity``) minus the 1-minute load average
+    (``os.getloadavg``), rounded down; each worker then gets one torch thread
+    (:func:`threads_per_job`). ``cores`` and ``load`` override the readings (for tests).
+    """
+    cores = available_cores() if cores is None else cores
+    if cores < 1:
+        raise ValueError(f"cores must be >= 1; got {cores}")
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # pragma: no cover (no load average: Windows)
+            load = 0.0
+    if not load >= 0:
+        raise ValueError(f"load must be >= 0; got {load}")
+    return max(1, min(cores, int(cores - load)))
+
+
 @contextmanager
 def _torch_threads(threads: int) -> Iterator[None]:
     before = torch.get_num_threads()

@@ -248,3 +248,55 @@ def test_mlp_vector_encoder_is_the_default_and_every_token_sees_every_feature() 
     bumped[:, 4] += 1.0
     changed = (model.tokens(bumped, x2)[0] - model.tokens(x1, x2)[0]).abs().amax(dim=(0, 2))
     assert bool((changed > 1e-6).all())
+
+
+def _mha_block(block: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The block as ff04e56 computed it: nn.MultiheadAttention's own forward."""
+    h = block.norm1(x)
+    x = x + block.attn(h, h, h, need_weights=False)[0]
+    return x + block.mlp(block.norm2(x))
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_block_matches_multihead_attention_and_first_row_matches_the_full_block(
+    depth: int,
+) -> None:
+    torch.manual_seed(0)
+    model = FusionModel(((5,), (7,)), dataclasses.replace(TINY, depth=depth))
+    x = torch.randn(4, 7, TINY.dim)
+    for block in model.blocks:
+        full = block(x)
+        torch.testing.assert_close(full, _mha_block(block, x), rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(block.forward_first(x), full[:, 0], rtol=1e-5, atol=1e-6)
+    # the fused CLS output equals running every block in full, gradients included
+    t1, t2 = model.tokens(torch.randn(4, 5), torch.randn(4, 7))
+    seq = torch.cat([model.cls_token.expand(4, -1, -1), t1, t2], dim=1)
+    for block in model.blocks:
+        seq = _mha_block(block, seq)
+    reference = model.norm(seq[:, 0])
+    fused = model.fuse(t1, t2)
+    torch.testing.assert_close(fused, reference, rtol=1e-5, atol=1e-6)
+    weight = model.blocks[0].attn.in_proj_weight
+    (grad,) = torch.autograd.grad(fused.square().sum(), weight, retain_graph=True)
+    (expected,) = torch.autograd.grad(reference.square().sum(), weight)
+    torch.testing.assert_close(grad, expected, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("depth", [1, 2])
+def test_fuse_masked_equals_fusing_each_masked_copy(depth: int) -> None:
+    torch.manual_seed(1)
+    # float64: the mask token's LayerNorm (a near-constant vector) amplifies float32 rounding
+    model = FusionModel(((5,), (7,)), dataclasses.replace(TINY, depth=depth)).double()
+    x1, x2 = torch.randn(4, 5, dtype=torch.float64), torch.randn(4, 7, dtype=torch.float64)
+    t1, t2 = model.tokens(x1, x2)
+    keep1, keep2 = torch.rand(3, 4, 3) < 0.5, torch.rand(3, 4, 3) < 0.5
+    shared = model.fuse_masked(t1, t2, keep1, keep2)
+    looped = torch.stack([model.fuse(t1, t2, keep1[t], keep2[t]) for t in range(3)])
+    torch.testing.assert_close(shared, looped, rtol=1e-10, atol=1e-12)
+    params = [model.mask_token, model.blocks[0].attn.in_proj_weight]
+    grads = torch.autograd.grad(shared.square().sum(), params, retain_graph=True)
+    expected = torch.autograd.grad(looped.square().sum(), params)
+    for got, want in zip(grads, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="num_masks, batch"):
+        model.fuse_masked(t1, t2, keep1, keep2[:2])

@@ -1,5 +1,6 @@
 """Executors: a local process pool (--jobs) and SLURM arrays through submitit."""
 
+import os
 import time
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from typer.testing import CliRunner
 
 from synergy_lab.cli import app
 from synergy_lab.runs import SlurmConfig, run_cells, run_experiment, threads_per_job
+from synergy_lab.runs.executors import auto_jobs
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 NUMBERS = ["method", "seed", "label", "probe_accuracy", "pid_synergy", "pid_redundancy"]
@@ -22,6 +24,23 @@ def test_threads_per_job_never_oversubscribes():
         assert jobs * threads_per_job(jobs, cores=8) <= 8
     with pytest.raises(ValueError):
         threads_per_job(0)
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "jobs"),
+    [(2, 0.0, 2), (2, 0.4, 1), (2, 1.0, 1), (2, 3.5, 1), (16, 2.2, 13), (16, 0.0, 16), (1, 0, 1)],
+)
+def test_auto_jobs_uses_the_idle_cores_and_never_more_than_the_cores(cores, load, jobs):
+    assert auto_jobs(cores, load) == jobs
+    assert threads_per_job(auto_jobs(cores, load), cores) == 1
+
+
+def test_auto_jobs_reads_this_machine_and_rejects_bad_readings():
+    assert 1 <= auto_jobs() <= len(os.sched_getaffinity(0))
+    with pytest.raises(ValueError, match="cores must be >= 1"):
+        auto_jobs(0, 0.0)
+    with pytest.raises(ValueError, match="load must be >= 0"):
+        auto_jobs(2, float("nan"))
 
 
 def test_two_jobs_give_the_numbers_of_one(tmp_path: Path, tiny):
