@@ -9,8 +9,15 @@ atomically. Estimators:
   exact solver (:func:`synergy_lab.pid.cluster_pid`). Interval: rows resampled, clusters kept.
 * ``batch``: Liang et al.'s BATCH estimator (:mod:`synergy_lab.pid.batch`). Interval: minibatches
   of held-out rows resampled, classifiers kept (so it leaves out classifier-training variance).
-* ``gaussian``: the closed-form Gaussian PID (:func:`synergy_lab.pid.gaussian_mmi_pid`) for
-  targets named continuous (real-valued); it applies only to those. Interval: rows resampled.
+* ``gaussian``: the Gaussian BROJA-type PID for targets named continuous (real-valued); it
+  applies only to those. A target may be a vector (an ``.npz`` array (n, k), or CSV columns
+  ``name_*``), e.g. a label given as an embedding or a second representation. For a 1-d target
+  it is the closed form (:func:`synergy_lab.pid.gaussian_mmi_pid`, which then equals BROJA,
+  Barrett 2015); for a vector target the solved definition of Venkatesh et al. (NeurIPS 2023),
+  :func:`synergy_lab.pid.gaussian_broja_pid`. Interval: rows resampled.
+
+The ``definition`` column names what each row measures: ``broja`` (cluster, batch),
+``gaussian-broja=mmi`` (1-d target, closed form) or ``gaussian-broja`` (vector target, solved).
 
 Intervals are percentile bootstrap intervals (``bootstrap`` resamples, 95 % by default).
 """
@@ -31,6 +38,7 @@ from synergy_lab.pid import (
     PID,
     ClusterConfig,
     cluster_labels,
+    gaussian_broja_pid_from_samples,
     gaussian_mmi_pid_from_samples,
     pid_from_samples,
 )
@@ -45,7 +53,12 @@ PID_COLUMNS: tuple[str, ...] = (
     *(f"{a}{s}" for a in ATOMS for s in ("", "_lo", "_hi")),
     "bootstrap",
     "seconds",
+    "definition",
 )
+
+
+#: A Gaussian PID of samples (x1, x2, y) in bits.
+Estimate = Callable[[np.ndarray, np.ndarray, np.ndarray], PID]
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,7 @@ class AnalyzeConfig:
     """What ``synergy-lab analyze`` estimates and how (default: cluster and BATCH, 20 resamples)."""
 
     estimators: tuple[str, ...] = ("cluster", "batch")
-    continuous: tuple[str, ...] = ()  # labels that are real-valued targets (Gaussian PID only)
+    continuous: tuple[str, ...] = ()  # real-valued targets, scalar or vector (Gaussian PID only)
     bootstrap: int = 20  # resamples per estimate for the interval (0: no interval)
     level: float = 0.95  # interval coverage
     clusters: int = 10  # k per modality of the cluster estimator
@@ -79,7 +92,8 @@ class AnalyzeConfig:
 
 @dataclass(frozen=True)
 class UserData:
-    """A user's dataset: modalities (n, d1), (n, d2), int labels and real-valued targets."""
+    """A user's dataset: modalities (n, d1), (n, d2), int labels and real-valued targets
+    (each (n,) or (n, k))."""
 
     x1: np.ndarray
     x2: np.ndarray
@@ -143,7 +157,19 @@ def read_user_data(path: str | Path, continuous: Iterable[str] = ()) -> UserData
             raise ValueError(f"{path}: column {bad[0]!r} holds non-numbers")
         x1 = check_features("x1", numeric[cols1].to_numpy())
         x2 = check_features("x2", numeric[cols2].to_numpy(), x1.shape[0])
-        raw_labels = {str(c): frame[c].to_numpy() for c in frame.columns if c not in cols1 + cols2}
+        grouped: dict[str, np.ndarray] = {}
+        for name in sorted(wanted - {str(c) for c in frame.columns}):
+            cols = [c for c in frame.columns if str(c).startswith(f"{name}_")]
+            if cols:  # a vector target spread over columns name_0, name_1, ...
+                values = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy()
+                if np.isnan(values).any():
+                    raise ValueError(f"{path}: target {name!r} columns hold non-numbers")
+                grouped[name] = values
+        taken = {c for c in frame.columns if any(str(c).startswith(f"{g}_") for g in grouped)}
+        raw_labels = {
+            str(c): frame[c].to_numpy() for c in frame.columns if c not in cols1 + cols2 + [*taken]
+        }
+        raw_labels.update(grouped)
         if not raw_labels:
             raise ValueError(f"{path} has no label column (columns other than x1_*, x2_*)")
     else:
@@ -157,8 +183,8 @@ def read_user_data(path: str | Path, continuous: Iterable[str] = ()) -> UserData
     for name, values in raw_labels.items():
         if name in wanted:
             target = np.asarray(values)
-            if target.ndim != 1 or target.shape[0] != n:
-                raise ValueError(f"target {name!r} must be 1-D with {n} rows")
+            if target.ndim not in (1, 2) or target.shape[0] != n or target.size == 0:
+                raise ValueError(f"target {name!r} must be (n,) or (n, k) with {n} rows")
             if not np.issubdtype(target.dtype, np.number):
                 raise ValueError(f"target {name!r} must be numeric; got dtype {target.dtype}")
             if not np.all(np.isfinite(target)):
@@ -192,6 +218,7 @@ def _as_row(
     boot: np.ndarray | None,
     level: float,
     seconds: float,
+    definition: str = "broja",
 ) -> dict[str, object]:
     values = np.array([getattr(point, a) for a in ATOMS])
     row: dict[str, object] = {"label": label, "estimator": estimator, "n": n}
@@ -202,6 +229,7 @@ def _as_row(
         row[f"{atom}_hi"] = float(hi[k])
     row["bootstrap"] = 0 if boot is None else len(boot)
     row["seconds"] = seconds
+    row["definition"] = definition
     return row
 
 
@@ -287,13 +315,21 @@ def analyze_data(
             note(f"gaussian: {label}")
             start = time.perf_counter()
 
-            def gauss(index: np.ndarray, target: np.ndarray = target) -> PID:
-                return gaussian_mmi_pid_from_samples(data.x1[index], data.x2[index], target[index])
+            vector = target.ndim == 2 and target.shape[1] > 1
+            estimate = gaussian_broja_pid_from_samples if vector else gaussian_mmi_pid_from_samples
+
+            def gauss(
+                index: np.ndarray, target: np.ndarray = target, fn: Estimate = estimate
+            ) -> PID:
+                return fn(data.x1[index], data.x2[index], target[index])
 
             point = gauss(np.arange(n))
             boot = _bootstrap_rows(n, config.bootstrap, rng, gauss)
             seconds = time.perf_counter() - start
-            rows.append(_as_row(label, "gaussian", n, point, boot, config.level, seconds))
+            definition = "gaussian-broja" if vector else "gaussian-broja=mmi"
+            rows.append(
+                _as_row(label, "gaussian", n, point, boot, config.level, seconds, definition)
+            )
     if not rows:
         raise ValueError(
             "nothing to estimate: integer labels need the cluster or batch estimator, "
@@ -354,13 +390,18 @@ def format_table(frame: pd.DataFrame) -> str:
     lines = [
         f"{'label':<10} {'estimator':<9} {'n':>7}  "
         + "  ".join(f"{a:<20}" for a in ("R", "U1", "U2", "S"))
+        + "  definition"
     ]
     for row in frame.itertuples(index=False):
         cells = []
         for atom in ATOMS[:4]:
             value, lo, hi = (getattr(row, atom + s) for s in ("", "_lo", "_hi"))
             cells.append(f"{value:.3f} [{lo:.3f}, {hi:.3f}]".ljust(20))
-        lines.append(f"{row.label:<10} {row.estimator:<9} {row.n:>7}  " + "  ".join(cells))
+        lines.append(
+            f"{row.label:<10} {row.estimator:<9} {row.n:>7}  "
+            + "  ".join(cells)
+            + f"  {row.definition}"
+        )
     return "\n".join(lines)
 
 

@@ -520,7 +520,11 @@ def analyze(
         str, typer.Option(help="Comma-separated: cluster, batch, gaussian.")
     ] = "cluster,batch",
     continuous: Annotated[
-        str, typer.Option(help="Comma-separated real-valued targets (Gaussian PID only).")
+        str,
+        typer.Option(
+            help="Comma-separated real-valued targets (Gaussian PID only); a vector target is "
+            "an (n, k) .npz array or CSV columns NAME_*, solved as the Gaussian BROJA PID."
+        ),
     ] = "",
     bootstrap: Annotated[int, typer.Option(min=0, help="Bootstrap resamples per estimate.")] = 20,
     clusters: Annotated[int, typer.Option(min=2, help="Cluster estimator: k per modality.")] = 10,

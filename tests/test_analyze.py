@@ -176,3 +176,40 @@ def test_cli_run_with_bad_user_data(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "--data", str(path), "--out", str(tmp_path / "r")])
     assert result.exit_code == 2 and "no array 'x2'" in result.output
     assert not (tmp_path / "r").exists()
+
+
+def test_vector_target_uses_the_gaussian_broja_definition(tmp_path: Path) -> None:
+    # Y = (y1, y2) given as CSV columns emb_0, emb_1: X1 sees y1, X2 sees y2 (pure uniqueness).
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal((20000, 2))
+    x1 = y[:, :1] + 0.5 * rng.standard_normal((20000, 1))
+    x2 = y[:, 1:] + 0.5 * rng.standard_normal((20000, 1))
+    frame = pd.DataFrame({"x1_a": x1[:, 0], "x2_a": x2[:, 0], "emb_0": y[:, 0], "emb_1": y[:, 1]})
+    path = tmp_path / "emb.csv"
+    frame.to_csv(path, index=False)
+    config = AnalyzeConfig(estimators=("gaussian",), continuous=("emb",), bootstrap=3)
+    row = analyze_file(path, tmp_path / "out", config).iloc[0]
+    single = 0.5 * np.log2(1 + 1 / 0.25)  # I(y1; x1) = I(y2; x2), SNR 4
+    assert row.label == "emb" and row.definition == "gaussian-broja"
+    assert row.unique1 == pytest.approx(single, abs=0.03)
+    assert row.unique2 == pytest.approx(single, abs=0.03)
+    assert abs(row.redundancy) < 0.01 and abs(row.synergy) < 0.01
+    written = pd.read_csv(tmp_path / "out" / "pid.csv")
+    assert written.definition.tolist() == ["gaussian-broja"]
+
+
+def test_npz_vector_and_scalar_targets_say_their_definition(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    y = rng.standard_normal((500, 3))
+    path = tmp_path / "t.npz"
+    np.savez(
+        path,
+        x1=y[:, :2] + rng.standard_normal((500, 2)),
+        x2=y[:, 1:] + rng.standard_normal((500, 2)),
+        rep=y,
+        t=y[:, 0],
+    )
+    config = AnalyzeConfig(estimators=("gaussian",), continuous=("rep", "t"), bootstrap=0)
+    frame = analyze_file(path, tmp_path / "out", config).set_index("label")
+    assert frame.loc["rep", "definition"] == "gaussian-broja"
+    assert frame.loc["t", "definition"] == "gaussian-broja=mmi"

@@ -8,7 +8,10 @@
   (scikit-learn; Liang et al., NeurIPS 2023).
 * ``synergy_lab.pid.batch.batch_pid`` (import that module itself: it needs torch): the BATCH
   estimator of Liang et al. (NeurIPS 2023), classifiers and a Sinkhorn-projected coupling.
-* :func:`gaussian_mmi_pid`: closed-form MMI PID of jointly Gaussian vectors (Barrett 2015).
+* :func:`gaussian_mmi_pid`: closed-form MMI PID of jointly Gaussian vectors (Barrett 2015); it
+  is the Gaussian BROJA PID only for a scalar target.
+* :func:`gaussian_broja_pid` / :func:`solve_gaussian_broja`: Gaussian BROJA-type PID of vector
+  (X1, X2, Y) with a certified duality gap (Venkatesh et al., NeurIPS 2023).
 """
 
 from synergy_lab.pid.broja import (
@@ -38,6 +41,12 @@ from synergy_lab.pid.gaussian import (
     gaussian_mmi_pid_from_samples,
     gaussian_mutual_information,
 )
+from synergy_lab.pid.gaussian_broja import (
+    GaussianBrojaSolution,
+    gaussian_broja_pid,
+    gaussian_broja_pid_from_samples,
+    solve_gaussian_broja,
+)
 from synergy_lab.pid.information import (
     entropy,
     mutual_information,
@@ -50,6 +59,7 @@ __all__ = [
     "PID",
     "BrojaSolution",
     "CanonicalTable",
+    "GaussianBrojaSolution",
     "ClusterConfig",
     "SolverOptions",
     "broja_pid",
@@ -58,6 +68,8 @@ __all__ = [
     "cluster_pid",
     "cluster_table",
     "entropy",
+    "gaussian_broja_pid",
+    "gaussian_broja_pid_from_samples",
     "gaussian_mmi_pid",
     "gaussian_mmi_pid_from_samples",
     "gaussian_mutual_information",
@@ -66,6 +78,7 @@ __all__ = [
     "pid_from_min_mi",
     "pid_from_samples",
     "solve_broja",
+    "solve_gaussian_broja",
     "table_from_outcomes",
     "table_informations",
     "validate_table",

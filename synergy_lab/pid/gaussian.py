@@ -8,8 +8,8 @@ dynamical Gaussian systems", Phys. Rev. E 91:052802. For jointly Gaussian (X1, X
 with I(A;B) = 1/2 log2(det S_A det S_B / det S_AB) in bits. Barrett shows that for a univariate
 target (dim Y = 1) every PID whose unique information depends only on the (X1, Y) and (X2, Y)
 marginals, BROJA's included, reduces to this, so there it is also the Gaussian BROJA PID. For a
-multivariate Y it is only the MMI definition; the Gaussian BROJA-type optimisation of Venkatesh
-et al. (NeurIPS 2023) is not implemented here.
+multivariate Y it is only the MMI definition; the Gaussian BROJA-type PID of Venkatesh et al.
+(NeurIPS 2023), which differs from it there, is :mod:`synergy_lab.pid.gaussian_broja`.
 """
 
 from __future__ import annotations
@@ -79,11 +79,12 @@ def gaussian_mmi_pid(cov: np.ndarray, dims: tuple[int, int, int]) -> PID:
     return PID(redundancy, unique1, unique2, synergy, redundancy + unique1 + unique2 + synergy)
 
 
-def gaussian_mmi_pid_from_samples(x1: np.ndarray, x2: np.ndarray, y: np.ndarray) -> PID:
-    """MMI PID (bits) from samples x1 (n, d1), x2 (n, d2), y (n, dy) via the sample covariance.
+def sample_covariance(
+    x1: np.ndarray, x2: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, tuple[int, int, int]]:
+    """Sample covariance of (x1 (n, d1), x2 (n, d2), y (n, dy)) stacked, and its dims.
 
-    Plug-in: each I(A;B) is biased upward for finite n, by about d_A d_B / (2 n ln 2) bits at
-    independence (the likelihood-ratio chi-square); use n >> (d1 + d2) dy.
+    1-D arrays are one column. One ValueError line for mismatched lengths or n <= d1+d2+dy.
     """
     blocks = []
     for arr, name in ((x1, "x1"), (x2, "x2"), (y, "y")):
@@ -98,5 +99,15 @@ def gaussian_mmi_pid_from_samples(x1: np.ndarray, x2: np.ndarray, y: np.ndarray)
     data = np.hstack(blocks)
     if n <= data.shape[1]:
         raise ValueError(f"need more samples ({n}) than dimensions ({data.shape[1]})")
-    cov = np.cov(data, rowvar=False)
-    return gaussian_mmi_pid(cov, (blocks[0].shape[1], blocks[1].shape[1], blocks[2].shape[1]))
+    dims = (blocks[0].shape[1], blocks[1].shape[1], blocks[2].shape[1])
+    return np.cov(data, rowvar=False), dims
+
+
+def gaussian_mmi_pid_from_samples(x1: np.ndarray, x2: np.ndarray, y: np.ndarray) -> PID:
+    """MMI PID (bits) from samples x1 (n, d1), x2 (n, d2), y (n, dy) via the sample covariance.
+
+    Plug-in: each I(A;B) is biased upward for finite n, by about d_A d_B / (2 n ln 2) bits at
+    independence (the likelihood-ratio chi-square); use n >> (d1 + d2) dy.
+    """
+    cov, dims = sample_covariance(x1, x2, y)
+    return gaussian_mmi_pid(cov, dims)
