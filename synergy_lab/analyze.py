@@ -37,7 +37,8 @@ from synergy_lab.results import atomic_write_bytes, atomic_write_csv
 from synthetic.readers import NPZ_RESERVED, check_features, check_label, load_npz_arrays
 
 ESTIMATORS: tuple[str, ...] = ("cluster", "batch", "gaussian")
-ATOMS: tuple[str, ...] = ("redundancy", "unique1", "unique2", "synergy", "total")
+#: The columns of each estimate (bits): the four PID parts and their sum.
+ATOMS: tuple[str, ...] = (*PID.PARTS, "total")
 PID_COLUMNS: tuple[str, ...] = (
     "label",
     "estimator",
@@ -357,7 +358,7 @@ def format_table(frame: pd.DataFrame) -> str:
     ]
     for row in frame.itertuples(index=False):
         cells = []
-        for atom in ATOMS[:4]:
+        for atom in PID.PARTS:
             value, lo, hi = (getattr(row, atom + s) for s in ("", "_lo", "_hi"))
             cells.append(f"{value:.3f} [{lo:.3f}, {hi:.3f}]".ljust(20))
         lines.append(f"{row.label:<10} {row.estimator:<9} {row.n:>7}  " + "  ".join(cells))

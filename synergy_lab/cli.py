@@ -627,13 +627,7 @@ def pid(
                 typer.echo(f"  iteration {iteration}: residual {merit:.2e}", err=True)
 
         result = broja_pid(table, normalize=normalize, on_iteration=on_iteration)
-    values = {
-        "redundancy": result.redundancy,
-        "unique1": result.unique1,
-        "unique2": result.unique2,
-        "synergy": result.synergy,
-        "total": result.total,
-    }
+    values = result.as_dict()
     if as_json:
         typer.echo(json.dumps(values))
         return

@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from synergy_lab.measure import paired_difference, seed_summary  # noqa: E402
+from synergy_lab.pid import PID  # noqa: E402
 from synergy_lab.results import (  # noqa: E402
     ResultsFileError,
     atomic_write_text,
@@ -30,7 +31,6 @@ from synergy_lab.results import (  # noqa: E402
     read_results,
 )
 
-PID_PARTS: tuple[str, ...] = ("redundancy", "unique1", "unique2", "synergy")
 FIGURES: tuple[str, ...] = ("accuracy.png", "usable.png", "pid.png", "curves.png", "dynamics.png")
 REFERENCE_NOTE = (
     "`supervised` is a *reference*, not an upper bound: the same network trained with the labels "
@@ -157,11 +157,11 @@ def ground_truth_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The exact PID (bits) of each label, stated once per label; empty if unknown."""
     rows = []
     for label in _ordered(frame["label"]):
-        values = frame[frame.label == label][[f"gt_{p}" for p in PID_PARTS]].mean()
+        values = frame[frame.label == label][[f"gt_{p}" for p in PID.PARTS]].mean()
         if values.isna().all():
             continue
         row: dict[str, object] = {"label": label}
-        row.update({p: f"{values[f'gt_{p}']:.3f}" for p in PID_PARTS})
+        row.update({p: f"{values[f'gt_{p}']:.3f}" for p in PID.PARTS})
         row["I(X1,X2;Y)"] = f"{values.sum():.3f}"
         rows.append(row)
     return pd.DataFrame(rows)
@@ -187,7 +187,7 @@ def synergy_table(frame: pd.DataFrame) -> pd.DataFrame:
             if cell.empty:
                 continue
             row = {"method": method, "label": label}
-            for part in PID_PARTS:
+            for part in PID.PARTS:
                 row[part] = _mean_std(cell[pattern.format(part)])
             rows.append(row)
     return pd.DataFrame(rows)
@@ -378,7 +378,7 @@ def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
     chance = frame.groupby("label")["chance_accuracy"].mean()
     chance_label = "chance (constant predictor)"
     if chance.isna().all():  # older files: 2^-H(Y) from the ground truth (exact if balanced)
-        total = frame.groupby("label")[[f"gt_{p}" for p in PID_PARTS]].mean().sum(axis=1)
+        total = frame.groupby("label")[[f"gt_{p}" for p in PID.PARTS]].mean().sum(axis=1)
         chance = 2.0 ** -total.where(total > 0)
         chance_label = "chance ≈ 2^-H(Y) (ground truth)"
     for i, label in enumerate(labels):
@@ -400,7 +400,7 @@ def plot_usable(frame: pd.DataFrame, path: Path) -> None:
     labels, methods = _ordered(frame["label"]), _ordered(frame["method"])
     fig, ax = plt.subplots(figsize=(3.2 + 1.2 * len(labels), 3.8))
     _bar_panel(ax, frame, "usable_bits", labels, methods, None)
-    total = frame.groupby("label")[[f"gt_{p}" for p in PID_PARTS]].mean().sum(axis=1, min_count=4)
+    total = frame.groupby("label")[[f"gt_{p}" for p in PID.PARTS]].mean().sum(axis=1, min_count=4)
     for i, label in enumerate(labels):
         value = total.get(label, np.nan)
         if np.isfinite(value):
@@ -437,13 +437,13 @@ def plot_pid(frame: pd.DataFrame, path: Path) -> None:
             {
                 "method": sub["method"],
                 "seed": sub["seed"],
-                **{p: sub[pattern.format(p)] for p in PID_PARTS},
+                **{p: sub[pattern.format(p)] for p in PID.PARTS},
             }
         )
         melted = parts.melt(["method", "seed"], var_name="label", value_name="bits")
         melted["n_test"] = np.nan
-        _bar_panel(ax, melted, "bits", list(PID_PARTS), methods, None)
-        truth = sub[[f"gt_{p}" for p in PID_PARTS]].mean().to_numpy()
+        _bar_panel(ax, melted, "bits", list(PID.PARTS), methods, None)
+        truth = sub[[f"gt_{p}" for p in PID.PARTS]].mean().to_numpy()
         if np.isfinite(truth).all():
             for i, value in enumerate(truth):
                 ax.hlines(value, i - 0.45, i + 0.45, colors="k", linestyles="--", lw=1.0)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import ClassVar
 
 import numpy as np
 from scipy.linalg.blas import dsyrk
@@ -56,6 +57,10 @@ class PID:
     ``redundancy + unique1 + unique2 + synergy == total`` (up to float round-off).
     """
 
+    #: The four parts' names in field order: the one place they are declared (results columns,
+    #: report tables and the soft PID all read them from here).
+    PARTS: ClassVar[tuple[str, ...]] = ("redundancy", "unique1", "unique2", "synergy")
+
     redundancy: float
     unique1: float
     unique2: float
@@ -63,7 +68,7 @@ class PID:
     total: float
 
     def as_dict(self) -> dict[str, float]:
-        """The five fields by name."""
+        """The four parts and ``total`` by name, in field order (bits)."""
         return asdict(self)
 
     def swapped(self) -> PID:
