@@ -21,7 +21,7 @@ from synergy_lab.results import (
     atomic_write_csv,
 )
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_accuracy_table_mean_and_std(results_frame):
@@ -180,7 +180,7 @@ def test_curves_of_training_groups_get_a_panel_each(tmp_path):
         captured["axes"] = axes
         return fig, axes
 
-    import synergy_lab.report as report
+    import synergy_lab.report.tables as report
 
     report.plt.subplots = spy  # type: ignore[assignment]
     try:
