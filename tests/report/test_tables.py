@@ -1,27 +1,15 @@
-from pathlib import Path
+"""``synergy_lab.report.tables``: metrics over seeds, the PID tables, pairwise comparisons."""
 
-import pandas as pd
 import pytest
 
 from synergy_lab.report import (
     accuracy_table,
-    compare_runs,
     ground_truth_table,
     markdown_summary,
-    method_colour,
     metric_table,
     pairwise_table,
     synergy_table,
-    write_report,
 )
-from synergy_lab.results import (
-    CURVE_COLUMNS,
-    DYNAMICS_COLUMNS,
-    REQUIRED_RESULT_COLUMNS,
-    atomic_write_csv,
-)
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def test_accuracy_table_mean_and_std(results_frame):
@@ -67,11 +55,6 @@ def test_pairwise_table_pairs_by_seed(results_frame):
         pairwise_table(frame, "X")
 
 
-def test_palette_is_fixed_per_method():
-    assert method_colour("clip") == method_colour("clip") != method_colour("comm")
-    assert method_colour("some-new-method") == method_colour("some-new-method")
-
-
 def test_summary_states_test_size_seeds_and_heading(results_frame):
     frame = results_frame(methods=("clip", "comm"), seeds=(0, 1, 2))
     frame["n_test"] = 1500
@@ -82,69 +65,9 @@ def test_summary_states_test_size_seeds_and_heading(results_frame):
     assert "reference" in text
 
 
-def test_old_results_folder_still_reports(tmp_path: Path):
-    old = REPO / "reports" / "trifeature-32px" / "results.csv"
-    frame = pd.read_csv(old)
-    assert list(frame.columns) == list(REQUIRED_RESULT_COLUMNS)  # written before issue 11
-    atomic_write_csv(tmp_path / "results.csv", frame)
-    written = write_report(tmp_path)
-    assert {p.name for p in written} == {"summary.md", "accuracy.png", "pid.png"}
-    assert "predates usable bits" in (tmp_path / "summary.md").read_text()
-
-
-def test_compare_merges_run_folders(tmp_path: Path, results_frame):
-    frame = results_frame(methods=("clip", "comm"), seeds=(0, 1, 2))
-    for name, seeds in (("a", (0, 1)), ("b", (2,))):
-        (tmp_path / name).mkdir()
-        atomic_write_csv(tmp_path / name / "results.csv", frame[frame.seed.isin(seeds)])
-    table = compare_runs([tmp_path / "a", tmp_path / "b"], "S")
-    assert table.iloc[0]["seeds"] == 3
-    with pytest.raises(ValueError, match="more than one run folder"):
-        compare_runs([tmp_path / "a", tmp_path / "a"], "S")
-
-
 def test_markdown_lists_methods_in_run_order(results_frame):
     text = markdown_summary(results_frame(methods=("random", "infmasking", "supervised")))
     assert text.index("| random") < text.index("| infmasking") < text.index("| supervised")
-
-
-def test_write_report_makes_summary_and_figures(tmp_path: Path, results_frame):
-    atomic_write_csv(tmp_path / "results.csv", results_frame())
-    curves = pd.DataFrame(
-        [("comm", s, step, "loss", 3.0 - 0.1 * step) for s in (0, 1) for step in range(5)],
-        columns=list(CURVE_COLUMNS),
-    )
-    atomic_write_csv(tmp_path / "curves.csv", curves)
-    dynamics = pd.DataFrame(
-        [
-            (m, s, e, label, 0.5 + 0.04 * e, 0.1 * e)
-            for m in ("comm", "clip")
-            for s in (0, 1)
-            for e in range(4)
-            for label in ("R", "S")
-        ],
-        columns=list(DYNAMICS_COLUMNS),
-    )
-    atomic_write_csv(tmp_path / "dynamics.csv", dynamics)
-    written = write_report(tmp_path)
-    assert {p.name for p in written} == {
-        "summary.md",
-        "accuracy.png",
-        "usable.png",
-        "pid.png",
-        "curves.png",
-        "dynamics.png",
-    }
-    for path in written:
-        assert path.stat().st_size > 0
-        if path.suffix == ".png":
-            assert path.read_bytes()[:4] == b"\x89PNG"
-
-
-def test_write_report_rejects_an_empty_results_file(tmp_path: Path, results_frame):
-    atomic_write_csv(tmp_path / "results.csv", results_frame().iloc[:0])
-    with pytest.raises(ValueError, match="no rows"):
-        write_report(tmp_path)
 
 
 def test_accuracy_intervals_in_tables_stay_within_zero_and_one(results_frame):
@@ -157,37 +80,3 @@ def test_accuracy_intervals_in_tables_stay_within_zero_and_one(results_frame):
     assert accuracy.endswith(", 1.000]"), accuracy
     bits = metric_table(frame, "usable_bits").loc["comm", "S"]
     assert float(bits.split(", ")[-1].rstrip("]")) > 1.0, bits  # bits are not clipped
-
-
-def test_curves_of_training_groups_get_a_panel_each(tmp_path):
-    from synergy_lab.report import plot_curves
-
-    rows = [
-        {"method": "clip", "seed": seed, "step": step, "part": f"{group}/{part}", "value": 1.0}
-        for seed in (0, 1)
-        for group in ("RU", "S")
-        for part in ("loss", "nce")
-        for step in range(3)
-    ]
-    path = tmp_path / "curves.png"
-    captured = {}
-    import matplotlib.pyplot as plt
-
-    real = plt.subplots
-
-    def spy(*args, **kwargs):
-        fig, axes = real(*args, **kwargs)
-        captured["axes"] = axes
-        return fig, axes
-
-    import synergy_lab.report.tables as report
-
-    report.plt.subplots = spy  # type: ignore[assignment]
-    try:
-        plot_curves(pd.DataFrame(rows), path)
-    finally:
-        report.plt.subplots = real  # type: ignore[assignment]
-    assert path.is_file()
-    titles = [ax.get_title() for ax in captured["axes"]]
-    assert titles == ["model of group RU", "model of group S"]
-    assert all(len(ax.lines) >= 2 for ax in captured["axes"])  # a line per seed in each
