@@ -72,7 +72,7 @@ def test_per_label_codes_lose_no_pid_against_whole_latent_states(rung: str) -> N
         full = full_latent_joint(label, config)
         assert full.sum() == pytest.approx(1.0, abs=1e-12)
         small, big = broja_pid(LADDER.latent_joint(label, config)), broja_pid(full)
-        for atom in ("redundancy", "unique1", "unique2", "synergy"):
+        for atom in PID.PARTS:
             assert getattr(big, atom) == pytest.approx(getattr(small, atom), abs=1e-5)
         if label == "S":
             i1, i2, i12 = _informations(full)
