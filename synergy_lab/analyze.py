@@ -1,9 +1,9 @@
 """Measure R, U and S of a user's own dataset: estimated PID of every label, with intervals.
 
 ``analyze_file(path, out_dir, config)`` reads ``.npz`` (arrays ``x1``, ``x2``, one array per
-label), CSV or Parquet (columns ``x1_*``, ``x2_*``, every other column a label), estimates the
-BROJA PID (bits) of each label with respect to (X1, X2), and writes ``pid.csv`` and ``pid.png``
-atomically. Estimators:
+label), CSV or Parquet (columns ``x1_*``, ``x2_*``, every other column a label), read and checked
+by :func:`synergy_lab.io.read_user_data`, estimates the BROJA PID (bits) of each label with
+respect to (X1, X2), and writes ``pid.csv`` and ``pid.png`` atomically. Estimators:
 
 * ``cluster``: k-means clusters of each modality (scikit-learn, optional PCA), plug-in table,
   exact solver (:func:`synergy_lab.pid.cluster_pid`). Interval: rows resampled, clusters kept.
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from synergy_lab.files import atomic_write_bytes, atomic_write_csv
+from synergy_lab.io import UserData, read_user_data
 from synergy_lab.pid import (
     PID,
     ClusterConfig,
@@ -42,10 +43,10 @@ from synergy_lab.pid import (
     gaussian_mmi_pid_from_samples,
     pid_from_samples,
 )
-from synthetic.readers import NPZ_RESERVED, check_features, check_label, load_npz_arrays
 
 ESTIMATORS: tuple[str, ...] = ("cluster", "batch", "gaussian")
-ATOMS: tuple[str, ...] = ("redundancy", "unique1", "unique2", "synergy", "total")
+#: The columns of each estimate (bits): the four PID parts and their sum.
+ATOMS: tuple[str, ...] = (*PID.PARTS, "total")
 PID_COLUMNS: tuple[str, ...] = (
     "label",
     "estimator",
@@ -88,121 +89,6 @@ class AnalyzeConfig:
             raise ValueError(f"level must be in (0, 1); got {self.level}")
         if self.clusters < 2:
             raise ValueError(f"clusters must be >= 2; got {self.clusters}")
-
-
-@dataclass(frozen=True)
-class UserData:
-    """A user's dataset: modalities (n, d1), (n, d2), int labels and real-valued targets
-    (each (n,) or (n, k))."""
-
-    x1: np.ndarray
-    x2: np.ndarray
-    labels: dict[str, np.ndarray]
-    targets: dict[str, np.ndarray]
-
-    @property
-    def n(self) -> int:
-        return int(self.x1.shape[0])
-
-
-def _read_table(path: Path) -> pd.DataFrame:
-    if path.suffix == ".csv":
-        try:
-            return pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-            raise ValueError(f"{path} is not a readable CSV file ({error})") from None
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise ValueError(
-            "reading Parquet needs pyarrow: pip install 'synergy-lab[parquet]' (or save as .csv)"
-        ) from None
-    try:
-        return pd.read_parquet(path)
-    except (OSError, ValueError) as error:
-        raise ValueError(f"{path} is not a readable Parquet file ({error})") from None
-
-
-def read_user_data(path: str | Path, continuous: Iterable[str] = ()) -> UserData:
-    """Load and check ``.npz`` / ``.csv`` / ``.parquet`` data (see the module docstring).
-
-    ``continuous`` names real-valued targets; every other label must hold integer classes.
-    One ValueError line names any problem (missing arrays or columns, mismatched lengths, NaN,
-    labels that are not integers).
-    """
-    path = Path(path)
-    wanted = set(continuous)
-    if not path.is_file():
-        raise ValueError(f"no file at {path}")
-    if path.suffix == ".npz":
-        arrays = load_npz_arrays(path)
-        x1 = check_features("x1", arrays["x1"])
-        x2 = check_features("x2", arrays["x2"], x1.shape[0])
-        x1 = x1.reshape(x1.shape[0], -1)
-        x2 = x2.reshape(x2.shape[0], -1)
-        raw_labels = {k: v for k, v in arrays.items() if k not in NPZ_RESERVED}
-    elif path.suffix in (".csv", ".parquet", ".pq"):
-        frame = _read_table(path)
-        cols1 = [c for c in frame.columns if str(c).startswith("x1_")]
-        cols2 = [c for c in frame.columns if str(c).startswith("x2_")]
-        for name, cols in (("x1_", cols1), ("x2_", cols2)):
-            if not cols:
-                raise ValueError(f"{path} has no {name}* columns (modality {name[:2]})")
-        for column in frame.columns:
-            if frame[column].isna().any():
-                raise ValueError(f"{path}: column {column!r} has empty or NaN cells")
-        numeric = frame[cols1 + cols2].apply(pd.to_numeric, errors="coerce")
-        bad = [c for c in numeric.columns if numeric[c].isna().any()]
-        if bad:
-            raise ValueError(f"{path}: column {bad[0]!r} holds non-numbers")
-        x1 = check_features("x1", numeric[cols1].to_numpy())
-        x2 = check_features("x2", numeric[cols2].to_numpy(), x1.shape[0])
-        grouped: dict[str, np.ndarray] = {}
-        for name in sorted(wanted - {str(c) for c in frame.columns}):
-            cols = [c for c in frame.columns if str(c).startswith(f"{name}_")]
-            if cols:  # a vector target spread over columns name_0, name_1, ...
-                values = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy()
-                if np.isnan(values).any():
-                    raise ValueError(f"{path}: target {name!r} columns hold non-numbers")
-                grouped[name] = values
-        taken = {c for c in frame.columns if any(str(c).startswith(f"{g}_") for g in grouped)}
-        raw_labels = {
-            str(c): frame[c].to_numpy() for c in frame.columns if c not in cols1 + cols2 + [*taken]
-        }
-        raw_labels.update(grouped)
-        if not raw_labels:
-            raise ValueError(f"{path} has no label column (columns other than x1_*, x2_*)")
-    else:
-        raise ValueError(f"{path}: expected a .npz, .csv or .parquet file")
-    missing = sorted(wanted - set(raw_labels))
-    if missing:
-        raise ValueError(f"continuous target {missing[0]!r} is not in {path}")
-    n = x1.shape[0]
-    labels: dict[str, np.ndarray] = {}
-    targets: dict[str, np.ndarray] = {}
-    for name, values in raw_labels.items():
-        if name in wanted:
-            target = np.asarray(values)
-            if target.ndim not in (1, 2) or target.shape[0] != n or target.size == 0:
-                raise ValueError(f"target {name!r} must be (n,) or (n, k) with {n} rows")
-            if not np.issubdtype(target.dtype, np.number):
-                raise ValueError(f"target {name!r} must be numeric; got dtype {target.dtype}")
-            if not np.all(np.isfinite(target)):
-                raise ValueError(f"target {name!r} contains NaN or infinite values")
-            targets[name] = target.astype(np.float64)
-        else:
-            try:
-                checked = check_label(name, values, n)
-            except ValueError as error:
-                if "non-integer" in str(error):
-                    raise ValueError(
-                        f"{error} (name real-valued targets with --continuous {name})"
-                    ) from None
-                raise
-            labels[name] = np.unique(checked, return_inverse=True)[1].astype(np.int64)
-    if n < 20:
-        raise ValueError(f"{path} holds {n} rows; the estimators need at least 20")
-    return UserData(x1=x1, x2=x2, labels=labels, targets=targets)
 
 
 def _interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -394,7 +280,7 @@ def format_table(frame: pd.DataFrame) -> str:
     ]
     for row in frame.itertuples(index=False):
         cells = []
-        for atom in ATOMS[:4]:
+        for atom in PID.PARTS:
             value, lo, hi = (getattr(row, atom + s) for s in ("", "_lo", "_hi"))
             cells.append(f"{value:.3f} [{lo:.3f}, {hi:.3f}]".ljust(20))
         lines.append(

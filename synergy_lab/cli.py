@@ -15,7 +15,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 
 app = typer.Typer(
@@ -393,72 +392,6 @@ def compare(
 PID_PROGRESS_CELLS = 100_000  # tables with more cells than this report each solver iteration
 
 
-def _read_pid_table(path: Path, normalize: bool) -> np.ndarray:
-    """A probability table p[x1, x2, y] from a .npy array or a .csv with columns x1,x2,y,p, or
-    the empirical table of a .csv of discrete samples with columns x1,x2,y (read by name)."""
-    import pandas as pd
-
-    if not path.is_file():
-        raise ValueError(f"no file at {path}")
-    if path.suffix == ".npy":
-        try:
-            table = np.load(path, allow_pickle=False)
-        except ValueError:
-            raise ValueError(
-                f"{path} is not a .npy table of numbers (it holds Python objects or is not "
-                "a .npy file at all)"
-            ) from None
-        except OSError as error:
-            raise ValueError(f"{path} is not a readable .npy file ({error})") from None
-    elif path.suffix == ".csv":
-        table = _csv_table(path, pd)
-    else:
-        raise ValueError(f"{path}: expected a .npy table or a .csv file")
-    if not np.issubdtype(table.dtype, np.number) or table.dtype == np.bool_:
-        raise ValueError(f"{path} holds {table.dtype} values, not probabilities")
-    if table.ndim == 3 and np.all(np.isfinite(table)) and np.all(table >= 0) and not normalize:
-        total = float(table.sum())
-        if abs(total - 1.0) > 1e-9:
-            raise ValueError(
-                f"{path}: the table sums to {total:.12g}, not 1; add --normalize to rescale it"
-            )
-    return table
-
-
-def _csv_table(path: Path, pd: Any) -> np.ndarray:
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is not a readable CSV file ({error})") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    names = ["x1", "x2", "y"]
-    missing = [c for c in names if c not in frame.columns]
-    if missing:
-        raise ValueError(
-            f"{path}: needs columns named x1, x2, y (and p for a probability table); "
-            f"missing {', '.join(missing)}; found {', '.join(frame.columns) or 'none'}"
-        )
-    extra = sorted(set(frame.columns) - {*names, "p"})
-    if extra:
-        raise ValueError(f"{path}: unexpected column {extra[0]!r}; expected x1, x2, y and p")
-    if frame[[*names, *(["p"] if "p" in frame.columns else [])]].isna().any().any():
-        raise ValueError(f"{path} has empty cells")
-    if frame.empty:
-        raise ValueError(f"{path} holds no rows")
-    codes = [pd.factorize(frame[c], sort=True)[0] for c in names]
-    shape = tuple(int(c.max()) + 1 for c in codes)
-    if "p" not in frame.columns:
-        table = np.zeros(shape)
-        np.add.at(table, (codes[0], codes[1], codes[2]), 1.0)
-        return table / table.sum()
-    p = pd.to_numeric(frame["p"], errors="coerce").to_numpy()
-    if np.isnan(p).any():
-        raise ValueError(f"{path}: column p holds non-numbers")
-    table = np.zeros(shape)
-    np.add.at(table, (codes[0], codes[1], codes[2]), p)
-    return table
-
-
 @app.command()
 def pid(
     file: Annotated[
@@ -474,10 +407,11 @@ def pid(
     ] = False,
 ) -> None:
     """Exact BROJA partial information decomposition (bits) of a table or of samples."""
+    from synergy_lab.io import read_pid_table
     from synergy_lab.pid import broja_pid
 
     with _clear_errors():
-        table = _read_pid_table(file, normalize)
+        table = read_pid_table(file, normalize)
         on_iteration = None
         if table.size > PID_PROGRESS_CELLS:
             shape = "x".join(str(n) for n in table.shape)
@@ -489,13 +423,7 @@ def pid(
                 typer.echo(f"  iteration {iteration}: residual {merit:.2e}", err=True)
 
         result = broja_pid(table, normalize=normalize, on_iteration=on_iteration)
-    values = {
-        "redundancy": result.redundancy,
-        "unique1": result.unique1,
-        "unique2": result.unique2,
-        "synergy": result.synergy,
-        "total": result.total,
-    }
+    values = result.as_dict()
     if as_json:
         typer.echo(json.dumps(values))
         return

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-_PID_PARTS = ("redundancy", "unique1", "unique2", "synergy")
+from synergy_lab.pid import PID
+
 REQUIRED_RESULT_COLUMNS: tuple[str, ...] = (
     "task",
     "method",
@@ -50,10 +51,10 @@ OPTIONAL_RESULT_COLUMNS: tuple[str, ...] = (
     "captured",
     "n_test",
     "chance_accuracy",
-    *(f"pid_soft_{p}" for p in _PID_PARTS),
-    *(f"pid_soft_{p}_corrected" for p in _PID_PARTS),
-    *(f"pid_soft_{p}_low" for p in _PID_PARTS),
-    *(f"pid_soft_{p}_high" for p in _PID_PARTS),
+    *(f"pid_soft_{p}" for p in PID.PARTS),
+    *(f"pid_soft_{p}_corrected" for p in PID.PARTS),
+    *(f"pid_soft_{p}_low" for p in PID.PARTS),
+    *(f"pid_soft_{p}_high" for p in PID.PARTS),
 )
 RESULT_COLUMNS: tuple[str, ...] = REQUIRED_RESULT_COLUMNS + OPTIONAL_RESULT_COLUMNS
 DYNAMICS_COLUMNS: tuple[str, ...] = (

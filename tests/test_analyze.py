@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from synergy_lab.analyze import AnalyzeConfig, analyze_file, read_user_data
+from synergy_lab.analyze import AnalyzeConfig, analyze_file
 from synergy_lab.cli import app
 
 runner = CliRunner()
@@ -107,40 +107,6 @@ def test_bad_npz_one_line_exit_2_nothing_written(
     assert len(lines) == 1 and lines[0].startswith("error:") and message in lines[0]
     assert sorted(p.name for p in out.iterdir()) == ["pid.csv"]
     assert (out / "pid.csv").read_text() == "kept\n"
-
-
-def test_bad_csv_files(tmp_path: Path) -> None:
-    path = tmp_path / "a.csv"
-    path.write_text("x1_a,x2_a,y\n1,2,0\n1,,1\n")
-    with pytest.raises(ValueError, match="'x2_a' has empty"):
-        read_user_data(path)
-    path.write_text("x1_a,y\n1,0\n")
-    with pytest.raises(ValueError, match="no x2_"):
-        read_user_data(path)
-    path.write_text("x1_a,x2_a,y\n1,abc,0\n")
-    with pytest.raises(ValueError, match="non-numbers"):
-        read_user_data(path)
-    path.write_text("x1_a,x2_a,y\n" + "1,2,0.5\n" * 30)
-    with pytest.raises(ValueError, match="non-integer"):
-        read_user_data(path)
-    other = tmp_path / "data.txt"
-    other.write_text("x")
-    with pytest.raises(ValueError, match="expected a .npz"):
-        read_user_data(other)
-
-
-def test_parquet_needs_pyarrow_or_reads(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"x1_a": np.arange(30.0), "x2_a": np.arange(30.0), "y": np.arange(30) % 2})
-    path = tmp_path / "d.parquet"
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        path.write_bytes(b"PAR1")
-        with pytest.raises(ValueError, match="pip install 'synergy-lab\\[parquet\\]'"):
-            read_user_data(path)
-        return
-    frame.to_parquet(path)
-    assert read_user_data(path).labels["y"].tolist() == (np.arange(30) % 2).tolist()
 
 
 def test_labels_are_recoded_and_config_checked() -> None:

@@ -16,8 +16,6 @@ from scipy import stats
 
 from synergy_lab.pid import PID, broja_pid
 
-PARTS: tuple[str, ...] = ("redundancy", "unique1", "unique2", "synergy")
-
 
 def soft_joint_table(
     code1: np.ndarray, code2: np.ndarray, probs: np.ndarray, shape: tuple[int, int]
@@ -38,14 +36,14 @@ def soft_joint_table(
 
 
 def _parts(pid: PID) -> np.ndarray:
-    return np.array([getattr(pid, p) for p in PARTS], dtype=np.float64)
+    return np.array([getattr(pid, p) for p in PID.PARTS], dtype=np.float64)
 
 
 @dataclass(frozen=True)
 class SoftPID:
     """Raw PID parts (bits), the null's mean and sd over shuffles; corrected = raw - null mean.
 
-    Arrays are ordered as :data:`PARTS`. ``corrected_low/high`` = corrected -/+ the half-width
+    Arrays are ordered as :attr:`PID.PARTS`. ``corrected_low/high`` = corrected -/+ the half-width
     of the 95 % prediction interval of one more null draw (t with shuffles - 1 degrees of
     freedom, sd * sqrt(1 + 1/shuffles)): if the predictions carried nothing about the codes, the
     raw value would be such a draw, so an interval that holds 0 means the part is not

@@ -57,7 +57,8 @@ class PID:
     ``redundancy + unique1 + unique2 + synergy == total`` (up to float round-off).
     """
 
-    #: The four parts, in the order tables and arrays list them (``total`` is their sum).
+    #: The four parts' names in field order: the one place they are declared (results columns,
+    #: report tables and the soft PID all read them from here).
     PARTS: ClassVar[tuple[str, ...]] = ("redundancy", "unique1", "unique2", "synergy")
 
     redundancy: float
@@ -67,7 +68,7 @@ class PID:
     total: float
 
     def as_dict(self) -> dict[str, float]:
-        """The five fields by name."""
+        """The four parts and ``total`` by name, in field order (bits)."""
         return asdict(self)
 
     def swapped(self) -> PID:

@@ -1,0 +1,63 @@
+"""Tables and figures from a run folder's results: what a reader looks at after a run.
+
+* :mod:`~synergy_lab.report.tables`: markdown tables (metrics over seeds with t-intervals, the
+  ground-truth and model-level PID in bits, pairwise comparisons paired by seed).
+* :mod:`~synergy_lab.report.figures`: the PNG figures (``plot_*``), one colour per method.
+* :mod:`~synergy_lab.report.folders`: reading run folders and writing a report into one
+  (``summary.md``, figures, ``grid-<key>.png`` of a sweep), redrawn from the CSV files alone.
+
+Every public name is re-exported here: ``from synergy_lab.report import write_report``.
+"""
+
+from synergy_lab.report.figures import (
+    FIGURES,
+    method_colour,
+    method_display,
+    plot_accuracy,
+    plot_curves,
+    plot_dynamics,
+    plot_grid,
+    plot_pid,
+    plot_usable,
+)
+from synergy_lab.report.folders import compare_runs, read_runs, write_grid_figures, write_report
+from synergy_lab.report.tables import (
+    FRACTION_METRICS,
+    METRICS,
+    REFERENCE_NOTE,
+    accuracy_table,
+    grid_columns,
+    ground_truth_table,
+    markdown_summary,
+    metric_table,
+    pairwise_table,
+    synergy_table,
+    to_markdown,
+)
+
+__all__ = [
+    "FIGURES",
+    "FRACTION_METRICS",
+    "METRICS",
+    "REFERENCE_NOTE",
+    "accuracy_table",
+    "compare_runs",
+    "grid_columns",
+    "ground_truth_table",
+    "markdown_summary",
+    "method_colour",
+    "method_display",
+    "metric_table",
+    "pairwise_table",
+    "plot_accuracy",
+    "plot_curves",
+    "plot_dynamics",
+    "plot_grid",
+    "plot_pid",
+    "plot_usable",
+    "read_runs",
+    "synergy_table",
+    "to_markdown",
+    "write_grid_figures",
+    "write_report",
+]

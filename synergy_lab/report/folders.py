@@ -1,0 +1,89 @@
+"""Run folders in, report files out: read one or more folders' results, write summary.md and PNGs.
+
+A report is redrawn at any time from the validated ``results.csv`` / ``curves.csv`` /
+``dynamics.csv`` of a run folder (``synergy-lab report DIR``), without retraining.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from synergy_lab.files import atomic_write_text
+from synergy_lab.report.figures import (
+    plot_accuracy,
+    plot_curves,
+    plot_dynamics,
+    plot_grid,
+    plot_pid,
+    plot_usable,
+)
+from synergy_lab.report.tables import _ordered, grid_columns, markdown_summary, pairwise_table
+from synergy_lab.results import (
+    ResultsFileError,
+    read_curves,
+    read_dynamics,
+    read_results,
+)
+
+
+def read_runs(run_dirs: Sequence[Path]) -> pd.DataFrame:
+    """The results of one or more run folders as one table (one task; no repeated cells)."""
+    if not run_dirs:
+        raise ValueError("give at least one run folder")
+    frames = [read_results(Path(d) / "results.csv") for d in run_dirs]
+    frame = pd.concat(frames, ignore_index=True)
+    tasks = _ordered(frame["task"])
+    if len(tasks) > 1:
+        raise ValueError(f"the run folders hold different tasks ({', '.join(tasks)})")
+    if frame.duplicated(["method", "seed", "label"]).any():
+        first = frame[frame.duplicated(["method", "seed", "label"])].iloc[0]
+        raise ResultsFileError(
+            f"method {first['method']!r} seed {first['seed']} appears in more than one run folder"
+        )
+    return frame
+
+
+def compare_runs(
+    run_dirs: Sequence[Path], label: str, column: str = "probe_accuracy"
+) -> pd.DataFrame:
+    """:func:`pairwise_table` for one label over the merged results of ``run_dirs``."""
+    return pairwise_table(read_runs(run_dirs), label, column)
+
+
+def write_report(run_dir: Path, title: str = "") -> list[Path]:
+    """(Re)write ``summary.md`` and the PNG figures of a run folder from its CSV files."""
+    run_dir = Path(run_dir)
+    frame = read_results(run_dir / "results.csv")
+    if frame.empty:
+        raise ValueError(f"{run_dir / 'results.csv'} holds no rows yet")
+    written = [run_dir / "summary.md", run_dir / "accuracy.png", run_dir / "pid.png"]
+    atomic_write_text(written[0], markdown_summary(frame, title))
+    plot_accuracy(frame, written[1])
+    plot_pid(frame, written[2])
+    if frame["usable_bits"].notna().any():
+        plot_usable(frame, run_dir / "usable.png")
+        written.append(run_dir / "usable.png")
+    curves_path = run_dir / "curves.csv"
+    if curves_path.is_file():
+        plot_curves(read_curves(curves_path), run_dir / "curves.png")
+        written.append(run_dir / "curves.png")
+    dynamics_path = run_dir / "dynamics.csv"
+    if dynamics_path.is_file():
+        plot_dynamics(read_dynamics(dynamics_path), run_dir / "dynamics.png")
+        written.append(run_dir / "dynamics.png")
+    return written
+
+
+def write_grid_figures(run_dir: Path) -> list[Path]:
+    """``grid-<key>.png`` for every grid key of a sweep's results (none for a plain run)."""
+    run_dir = Path(run_dir)
+    frame = read_results(run_dir / "results.csv")
+    written = []
+    for key in grid_columns(frame):
+        path = run_dir / f"grid-{key}.png"
+        plot_grid(frame, key, path)
+        written.append(path)
+    return written

@@ -1,0 +1,273 @@
+"""Markdown tables of a run's results: per-method metrics over seeds, the PID, pairwise tests.
+
+Every number shown carries its interval and the count behind it: across seeds the mean ± sd and
+the 95 % t-interval of the mean; between methods the mean difference paired by seed, its 95 %
+t-interval and whether it excludes 0 (both from :mod:`synergy_lab.measure.seeds`). Input is a
+results frame as :func:`synergy_lab.results.read_results` returns it (one row per task, method,
+seed and label); fractions are in [0, 1], information in bits.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import pandas as pd
+
+from synergy_lab.measure import paired_difference, seed_summary
+from synergy_lab.pid import PID
+
+REFERENCE_NOTE = (
+    "`supervised` is a *reference*, not an upper bound: the same network trained with the labels "
+    "of one label on the split the probes are fitted on."
+)
+METRICS: dict[str, str] = {
+    "probe_accuracy": "accuracy",
+    "balanced_accuracy": "balanced accuracy",
+    "usable_bits": "usable bits",
+}
+
+
+def _ordered(values: pd.Series) -> list[str]:
+    """Distinct values in order of first appearance (the order the run used)."""
+    return list(dict.fromkeys(values.tolist()))
+
+
+def _per_seed(frame: pd.DataFrame, method: str, label: str, column: str) -> pd.Series:
+    cell = frame[(frame.method == method) & (frame.label == label)]
+    return cell.groupby("seed")[column].mean()
+
+
+def _mean_std(values: pd.Series, digits: int = 3) -> str:
+    if values.isna().all():
+        return "—"
+    if len(values.dropna()) < 2:
+        return f"{values.mean():.{digits}f}"
+    return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
+
+
+#: Metrics that are fractions: their t-intervals are clipped to [0, 1] where shown.
+FRACTION_METRICS = frozenset({"probe_accuracy", "balanced_accuracy"})
+
+
+def _mean_sd_interval(values: pd.Series, digits: int = 3, fraction: bool = False) -> str:
+    """'mean ± sd [low, high]' over seeds (t-interval of the mean, clipped to [0, 1] for a
+    ``fraction``); 'mean' alone for one seed."""
+    summary = seed_summary(values.to_numpy())
+    if summary.n == 0:
+        return "—"
+    if summary.n < 2:
+        return f"{summary.mean:.{digits}f} (1 seed)"
+    low, high = summary.low, summary.high
+    if fraction:
+        low, high = max(low, 0.0), min(high, 1.0)
+    return (
+        f"{summary.mean:.{digits}f} ± {summary.sd:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+    )
+
+
+def to_markdown(table: pd.DataFrame, index: bool = True) -> str:
+    """A pipe table (GitHub markdown) without the optional ``tabulate`` dependency."""
+    frame = table.reset_index() if index else table
+    header = [str(c) for c in frame.columns]
+    rows = [[str(v) for v in row] for row in frame.itertuples(index=False)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Methods x labels table of linear-probe test accuracy, 'mean ± std' over seeds."""
+    methods, labels = _ordered(frame["method"]), _ordered(frame["label"])
+    cells = {
+        label: [
+            _mean_std(frame[(frame.method == m) & (frame.label == label)]["probe_accuracy"])
+            for m in methods
+        ]
+        for label in labels
+    }
+    table = pd.DataFrame(cells, index=methods)
+    table["seeds"] = [frame[frame.method == m]["seed"].nunique() for m in methods]
+    table["train s"] = [
+        f"{frame[frame.method == m].groupby('seed')['train_seconds'].first().mean():.1f}"
+        for m in methods
+    ]
+    table.index.name = "method"
+    return table
+
+
+def metric_table(frame: pd.DataFrame, column: str, digits: int = 3) -> pd.DataFrame:
+    """Methods x labels: 'mean ± sd [95 % t-interval of the mean]' of ``column`` over seeds."""
+    methods, labels = _ordered(frame["method"]), _ordered(frame["label"])
+    cells = {
+        label: [
+            _mean_sd_interval(
+                _per_seed(frame, m, label, column), digits, fraction=column in FRACTION_METRICS
+            )
+            for m in methods
+        ]
+        for label in labels
+    }
+    table = pd.DataFrame(cells, index=methods)
+    table["seeds"] = [frame[frame.method == m]["seed"].nunique() for m in methods]
+    table.index.name = "method"
+    return table
+
+
+def ground_truth_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """The exact PID (bits) of each label, stated once per label; empty if unknown."""
+    rows = []
+    for label in _ordered(frame["label"]):
+        values = frame[frame.label == label][[f"gt_{p}" for p in PID.PARTS]].mean()
+        if values.isna().all():
+            continue
+        row: dict[str, object] = {"label": label}
+        row.update({p: f"{values[f'gt_{p}']:.3f}" for p in PID.PARTS})
+        row["I(X1,X2;Y)"] = f"{values.sum():.3f}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _pid_prefix(frame: pd.DataFrame) -> str:
+    """The soft, null-corrected PID when the file has it, else the hard-prediction PID."""
+    column = "pid_soft_synergy_corrected"
+    return "pid_soft_{}_corrected" if frame[column].notna().any() else "pid_{}"
+
+
+def synergy_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per method and label: the model-level PID (bits), mean ± sd over seeds.
+
+    The soft-prediction PID corrected by its permutation null where results.csv has it, else
+    (older files) the PID of the hard predictions. The ground truth is :func:`ground_truth_table`.
+    """
+    pattern = _pid_prefix(frame)
+    rows = []
+    for method in _ordered(frame["method"]):
+        for label in _ordered(frame["label"]):
+            cell = frame[(frame.method == method) & (frame.label == label)]
+            if cell.empty:
+                continue
+            row = {"method": method, "label": label}
+            for part in PID.PARTS:
+                row[part] = _mean_std(cell[pattern.format(part)])
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def pairwise_table(
+    frame: pd.DataFrame, label: str, column: str = "probe_accuracy", digits: int = 3
+) -> pd.DataFrame:
+    """Every pair of methods on ``label``: mean of (A - B) over shared seeds, 95 % t-interval.
+
+    Columns: A, B, seeds, mean diff, 95% interval, excludes 0 ("yes" / "no"; "—" below 2 seeds).
+    """
+    if label not in set(frame["label"]):
+        raise ValueError(f"label {label!r} is not in the results; labels: {_ordered(frame.label)}")
+    if column not in frame.columns:
+        raise ValueError(f"no column {column!r} in the results")
+    methods = _ordered(frame["method"])
+    rows = []
+    for a, b in combinations(methods, 2):
+        diff = paired_difference(
+            _per_seed(frame, a, label, column).to_dict(),
+            _per_seed(frame, b, label, column).to_dict(),
+        )
+        enough = diff.n >= 2
+        rows.append(
+            {
+                "A": a,
+                "B": b,
+                "seeds": diff.n,
+                "mean diff (A - B)": f"{diff.mean:+.{digits}f}" if diff.n else "—",
+                "95% interval": (
+                    f"[{diff.low:+.{digits}f}, {diff.high:+.{digits}f}]" if enough else "—"
+                ),
+                "excludes 0": ("yes" if diff.excludes_zero else "no") if enough else "—",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _heading(frame: pd.DataFrame, title: str) -> str:
+    task = ", ".join(_ordered(frame["task"]))
+    return title or f"{task}: {', '.join(_ordered(frame['method']))}"
+
+
+def markdown_summary(frame: pd.DataFrame, title: str = "") -> str:
+    """The run's tables as markdown: what was measured, on how many samples and seeds."""
+    seeds = sorted(frame["seed"].unique().tolist())
+    n_test = frame["n_test"].dropna()
+    size = f"n = {int(n_test.iloc[0])} test samples per cell" if len(n_test) else "n not recorded"
+    has_new = frame["usable_bits"].notna().any()
+    lines = [f"# {_heading(frame, title)}", ""]
+    lines += [
+        f"Task: `{', '.join(_ordered(frame['task']))}`; {size}; {len(seeds)} seed(s) "
+        f"({', '.join(map(str, seeds))}). Cells read 'mean ± sd [95 % t-interval of the mean]' "
+        "over seeds (accuracy intervals clipped to [0, 1]); per-cell 95 % bootstrap intervals "
+        "over test samples are in results.csv "
+        "(`*_low`, `*_high`). "
+        + REFERENCE_NOTE
+        + ("" if has_new else " (Runs written before that change trained it on the train split.)"),
+        "",
+        "## Linear-probe test accuracy",
+        "",
+        to_markdown(metric_table(frame, "probe_accuracy")),
+        "",
+    ]
+    if has_new:
+        lines += [
+            "## Balanced accuracy",
+            "",
+            to_markdown(metric_table(frame, "balanced_accuracy")),
+            "",
+            "## Usable information (bits)",
+            "",
+            "The probe's predictive information H(Y) - CE_test (Xu et al., ICLR 2020): 0 for a",
+            "representation the probe cannot use. `captured` = usable bits / I(X1, X2; Y).",
+            "",
+            to_markdown(metric_table(frame, "usable_bits")),
+            "",
+        ]
+        if frame["captured"].notna().any():
+            lines += ["Captured fraction:", "", to_markdown(metric_table(frame, "captured")), ""]
+    else:
+        lines += ["(This results file predates usable bits and intervals; rerun to get them.)", ""]
+    truth = ground_truth_table(frame)
+    if not truth.empty:
+        lines += ["## Ground-truth PID of each label (bits)", "", to_markdown(truth, False), ""]
+    soft = _pid_prefix(frame) != "pid_{}"
+    lines += [
+        "## Model-level PID (bits, mean ± sd over seeds)",
+        "",
+        (
+            "PID of p(code 1, code 2, y) built from the probe's soft predictions, minus the mean"
+            " PID of 20+ shuffles of the predictions (the chance level at this n). It says which"
+            " kind of information about the latent codes the predictions carry, not how much of"
+            " the label the representation captured (that is usable bits)."
+            if soft
+            else "PID of the empirical table (code 1, code 2, predicted label), uncorrected."
+        ),
+        "",
+        to_markdown(synergy_table(frame), index=False),
+        "",
+        "## Pairwise comparisons (paired by seed)",
+        "",
+        "Mean difference A - B over the seeds both methods ran, its 95 % t-interval, and whether",
+        "it excludes 0. With few seeds the intervals are wide; see benchmarks/calibration.py for",
+        "how often this flags a difference that is not there and finds one that is.",
+        "",
+    ]
+    metrics = ["probe_accuracy"] + (["usable_bits"] if has_new else [])
+    for label in _ordered(frame["label"]):
+        for metric in metrics:
+            lines += [
+                f"### {label}: {METRICS[metric]}",
+                "",
+                to_markdown(pairwise_table(frame, label, metric), index=False),
+                "",
+            ]
+    return "\n".join(lines)
+
+
+def grid_columns(frame: pd.DataFrame) -> list[str]:
+    """The grid keys of a sweep's results: the columns named ``section.field``."""
+    return [c for c in frame.columns if "." in str(c)]

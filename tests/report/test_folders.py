@@ -1,0 +1,76 @@
+"""``synergy_lab.report.folders``: reports written from run folders, old folders, merged runs."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from synergy_lab.report import compare_runs, write_report
+from synergy_lab.results import (
+    CURVE_COLUMNS,
+    DYNAMICS_COLUMNS,
+    REQUIRED_RESULT_COLUMNS,
+    atomic_write_csv,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_old_results_folder_still_reports(tmp_path: Path):
+    old = REPO / "reports" / "trifeature-32px" / "results.csv"
+    frame = pd.read_csv(old)
+    assert list(frame.columns) == list(REQUIRED_RESULT_COLUMNS)  # written before issue 11
+    atomic_write_csv(tmp_path / "results.csv", frame)
+    written = write_report(tmp_path)
+    assert {p.name for p in written} == {"summary.md", "accuracy.png", "pid.png"}
+    assert "predates usable bits" in (tmp_path / "summary.md").read_text()
+
+
+def test_compare_merges_run_folders(tmp_path: Path, results_frame):
+    frame = results_frame(methods=("clip", "comm"), seeds=(0, 1, 2))
+    for name, seeds in (("a", (0, 1)), ("b", (2,))):
+        (tmp_path / name).mkdir()
+        atomic_write_csv(tmp_path / name / "results.csv", frame[frame.seed.isin(seeds)])
+    table = compare_runs([tmp_path / "a", tmp_path / "b"], "S")
+    assert table.iloc[0]["seeds"] == 3
+    with pytest.raises(ValueError, match="more than one run folder"):
+        compare_runs([tmp_path / "a", tmp_path / "a"], "S")
+
+
+def test_write_report_makes_summary_and_figures(tmp_path: Path, results_frame):
+    atomic_write_csv(tmp_path / "results.csv", results_frame())
+    curves = pd.DataFrame(
+        [("comm", s, step, "loss", 3.0 - 0.1 * step) for s in (0, 1) for step in range(5)],
+        columns=list(CURVE_COLUMNS),
+    )
+    atomic_write_csv(tmp_path / "curves.csv", curves)
+    dynamics = pd.DataFrame(
+        [
+            (m, s, e, label, 0.5 + 0.04 * e, 0.1 * e)
+            for m in ("comm", "clip")
+            for s in (0, 1)
+            for e in range(4)
+            for label in ("R", "S")
+        ],
+        columns=list(DYNAMICS_COLUMNS),
+    )
+    atomic_write_csv(tmp_path / "dynamics.csv", dynamics)
+    written = write_report(tmp_path)
+    assert {p.name for p in written} == {
+        "summary.md",
+        "accuracy.png",
+        "usable.png",
+        "pid.png",
+        "curves.png",
+        "dynamics.png",
+    }
+    for path in written:
+        assert path.stat().st_size > 0
+        if path.suffix == ".png":
+            assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_write_report_rejects_an_empty_results_file(tmp_path: Path, results_frame):
+    atomic_write_csv(tmp_path / "results.csv", results_frame().iloc[:0])
+    with pytest.raises(ValueError, match="no rows"):
+        write_report(tmp_path)

@@ -1,0 +1,82 @@
+"""``synergy_lab.report.tables``: metrics over seeds, the PID tables, pairwise comparisons."""
+
+import pytest
+
+from synergy_lab.report import (
+    accuracy_table,
+    ground_truth_table,
+    markdown_summary,
+    metric_table,
+    pairwise_table,
+    synergy_table,
+)
+
+
+def test_accuracy_table_mean_and_std(results_frame):
+    frame = results_frame(methods=("comm",), seeds=(0, 1), labels=("S",))
+    frame["probe_accuracy"] = [0.5, 0.7]
+    frame["train_seconds"] = [10.0, 20.0]
+    table = accuracy_table(frame)
+    assert table.loc["comm", "S"] == "0.600 ± 0.141"
+    assert table.loc["comm", "seeds"] == 2
+    assert table.loc["comm", "train s"] == "15.0"
+
+
+def test_synergy_table_uses_the_corrected_soft_pid_and_truth_is_stated_once(results_frame):
+    frame = results_frame(methods=("clip", "comm"), seeds=(0,), labels=("S",))
+    frame["pid_soft_synergy_corrected"] = [0.25, 0.5]
+    frame["gt_synergy"] = [1.0, 1.0]
+    table = synergy_table(frame).set_index("method")
+    assert table.loc["clip", "synergy"] == "0.250"
+    assert "true synergy" not in table.columns
+    truth = ground_truth_table(frame)
+    assert len(truth) == 1 and truth.iloc[0]["synergy"] == "1.000"
+
+
+def test_metric_table_shows_sd_and_t_interval_of_the_mean(results_frame):
+    frame = results_frame(methods=("comm",), seeds=(0, 1, 2), labels=("S",))
+    frame["usable_bits"] = [0.2, 0.4, 0.6]
+    # mean 0.4, sd 0.2, half-width t(0.975, 2) * 0.2 / sqrt(3) = 4.303 * 0.11547 = 0.497
+    assert metric_table(frame, "usable_bits").loc["comm", "S"] == "0.400 ± 0.200 [-0.097, 0.897]"
+
+
+def test_pairwise_table_pairs_by_seed(results_frame):
+    frame = results_frame(methods=("a", "b"), seeds=(0, 1, 2), labels=("S",))
+    # b = a - 0.1 + tiny seed noise: the paired difference is 0.1 +- small, excludes 0
+    frame["probe_accuracy"] = [0.5, 0.9, 0.7, 0.41, 0.79, 0.6]
+    row = pairwise_table(frame, "S").iloc[0]
+    assert (row["A"], row["B"], row["seeds"]) == ("a", "b", 3)
+    assert row["mean diff (A - B)"] == "+0.100"
+    assert row["excludes 0"] == "yes"
+    # unpaired, the spread across seeds (0.5 to 0.9) would swamp the difference
+    frame["probe_accuracy"] = [0.5, 0.9, 0.7, 0.9, 0.5, 0.6]
+    assert pairwise_table(frame, "S").iloc[0]["excludes 0"] == "no"
+    with pytest.raises(ValueError, match="label 'X'"):
+        pairwise_table(frame, "X")
+
+
+def test_summary_states_test_size_seeds_and_heading(results_frame):
+    frame = results_frame(methods=("clip", "comm"), seeds=(0, 1, 2))
+    frame["n_test"] = 1500
+    text = markdown_summary(frame)
+    assert text.startswith("# xor: clip, comm")
+    assert "n = 1500 test samples per cell; 3 seed(s)" in text
+    assert "## Pairwise comparisons" in text and "### S: accuracy" in text
+    assert "reference" in text
+
+
+def test_markdown_lists_methods_in_run_order(results_frame):
+    text = markdown_summary(results_frame(methods=("random", "infmasking", "supervised")))
+    assert text.index("| random") < text.index("| infmasking") < text.index("| supervised")
+
+
+def test_accuracy_intervals_in_tables_stay_within_zero_and_one(results_frame):
+    frame = results_frame(methods=("comm",), seeds=(0, 1, 2), labels=("S",))
+    frame["probe_accuracy"] = [1.0, 0.9, 1.0]  # t-interval of the mean reaches past 1
+    frame["usable_bits"] = [1.0, 0.6, 1.0]
+    from synergy_lab.report import metric_table
+
+    accuracy = metric_table(frame, "probe_accuracy").loc["comm", "S"]
+    assert accuracy.endswith(", 1.000]"), accuracy
+    bits = metric_table(frame, "usable_bits").loc["comm", "S"]
+    assert float(bits.split(", ")[-1].rstrip("]")) > 1.0, bits  # bits are not clipped
