@@ -28,6 +28,10 @@ def test_tasks_and_methods_list_one_line_each():
     assert methods.exit_code == 0
     names = {line.split()[0] for line in methods.output.splitlines() if line.strip()}
     assert {"infmasking", "comm", "clip", "factorcl", "crossself", "supervised", "random"} <= names
+    summaries = {line.split()[0]: line for line in methods.output.splitlines() if line[:1] != " "}
+    for name in ("infmasking", "coral"):  # a summary that stands on its own (issue 25 item 13)
+        assert "docstring" not in summaries[name], summaries[name]
+    assert "masked" in summaries["infmasking"] and "unique path" in summaries["coral"]
 
 
 def test_pid_of_a_table_and_of_samples(tmp_path: Path):
