@@ -13,6 +13,8 @@ import dataclasses
 import hashlib
 import json
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -486,8 +488,34 @@ def load_representations(path: Path, group: str = "") -> tuple[np.ndarray, np.nd
                 arrays[representation_key("z_fit", group)],
                 arrays[representation_key("z_test", group)],
             )
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise CellFileError(f"{path} is not a readable representations file ({error})") from None
+
+
+def check_artefacts(record: CellRecord, cells_dir: Path) -> None:
+    """:class:`CellFileError` naming a cell's weights or representations file that is missing
+    or damaged: such a cell is not finished, whatever its cell file says.
+
+    Weights are checked by their zip directory (cheap: a truncated file has none), the
+    representations by reading every array (they are small and evaluate reads them).
+    """
+    weights = record.artefacts.get("group_weights") or {"": record.artefacts.get("weights")}
+    names = [name for name in weights.values() if name]
+    for name in names:
+        path = Path(cells_dir) / str(name)
+        if not path.is_file():
+            raise CellFileError(f"{path} (weights of cell {record.key}) is missing")
+        try:
+            with zipfile.ZipFile(path):
+                pass
+        except (OSError, EOFError, zipfile.BadZipFile) as error:
+            what = f"{path} (weights of cell {record.key}) is damaged"
+            raise CellFileError(f"{what} ({error})") from None
+    path = Path(cells_dir) / str(record.artefacts.get("representations", f"{record.key}.npz"))
+    if not path.is_file():
+        raise CellFileError(f"{path} (representations of cell {record.key}) is missing")
+    for group in record.artefacts.get("groups") or {"": {}}:
+        load_representations(path, str(group))
 
 
 def set_threads(threads: int) -> None:
