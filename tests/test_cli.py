@@ -262,3 +262,16 @@ def test_bad_preset_is_one_clear_line(tmp_path: Path, args: list[str], message: 
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_readme_first_commands_say_their_steps_and_match_ci():
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    above, block = readme.split("```bash\n", 1)
+    install_and_job, tests = block.split("```", 1)[0].strip().splitlines()
+    install, job = install_and_job.split(" && ")
+    assert install.startswith("pip install") and job.startswith("synergy-lab run")
+    intro = " ".join(above.split("\n\n")[-2].split())  # the paragraph just above the block
+    assert "two steps" in intro and "installs the toolkit, then starts the main job" in intro
+    ci = (root / ".ci" / "run").read_text().splitlines()
+    assert install in ci and tests in ci  # CI runs the install alone, then the same tests
