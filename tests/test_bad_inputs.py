@@ -478,10 +478,16 @@ def test_threads_beyond_the_cores_are_capped_and_said_once(tmp_path: Path, monke
     assert notes == ["note: --threads 999 is more than the 2 cores; using 2 per cell"]
 
 
-@pytest.mark.parametrize("damaged", ["clip-seed0.npz", "clip-seed0.pt"])
-def test_a_damaged_artefact_is_a_damaged_cell(finished: Path, damaged):
+@pytest.mark.parametrize(
+    ("damaged", "how"),
+    [("clip-seed0.npz", "truncated"), ("clip-seed0.pt", "truncated"), ("clip-seed0.pt", "gone")],
+)
+def test_a_damaged_artefact_is_a_damaged_cell(finished: Path, damaged, how):
     path = finished / "cells" / damaged
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # truncated
+    if how == "gone":  # the weights alone lost: the cell's saved files no longer go together
+        path.unlink()
+    else:
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     status = invoke("status", str(finished))
     assert status.exit_code == 0, status.output
     assert "1 cells finished, 0 pending, 1 corrupt" in status.output

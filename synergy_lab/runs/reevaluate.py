@@ -75,7 +75,7 @@ def reevaluate(
         else:
             data = synthetic.make_dataset(config.task, config.task_config, seed=seed)
         try:
-            check_artefacts(record, run_dir / CELLS_DIR)
+            check_artefacts(record, run_dir / CELLS_DIR, required=True)
         except CellFileError as error:
             report(f"warning: {error}; skipped (rerun the run to retrain the cell)")
             continue
