@@ -7,7 +7,9 @@ stderr and exit code 2.
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -58,6 +60,8 @@ def _split_names(text: str) -> tuple[str, ...]:
 
 def _check_writable_folder(folder: Path, what: str) -> None:
     """Fail before any work if ``folder`` is a file or cannot be created or written to."""
+    if folder.is_symlink() and not folder.exists():
+        _check_link(folder, what)
     if folder.exists() and not folder.is_dir():
         raise ValueError(f"{what} {folder} is a file, not a folder")
     try:
@@ -67,6 +71,23 @@ def _check_writable_folder(folder: Path, what: str) -> None:
     except OSError as error:
         reason = error.strerror or type(error).__name__
         raise ValueError(f"cannot write to {what} {folder} ({reason})") from None
+
+
+def _check_link(folder: Path, what: str) -> None:
+    """Name a symbolic link that loops or points nowhere (mkdir would only say "File exists")."""
+    target = os.readlink(folder)
+    try:
+        folder.stat()
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise ValueError(
+                f"{what} {folder} is a symbolic link loop ({folder} -> {target} -> ... never "
+                "reaches a folder); remove the link or choose another --out"
+            ) from None
+    raise ValueError(
+        f"{what} {folder} is a symbolic link to {target}, which does not exist; create that "
+        "folder, remove the link or choose another --out"
+    )
 
 
 _JOBS_HELP = "Cells run in N processes at once (one torch thread each; N x threads <= cores)."
@@ -274,6 +295,7 @@ def run(
 
     with _clear_errors():
         file = _read_file(config)
+        _check_data_options(data, task=task, samples=samples, image_size=image_size, rung=rung)
         if methods is not None and not _split_names(methods):
             raise ValueError(
                 "--methods is empty; give at least one method name (see `synergy-lab methods`)"
@@ -313,6 +335,19 @@ def run(
         except KeyboardInterrupt:
             _interrupted(out_dir)
         _finish(frame, out_dir, f"{name}: {', '.join(run_config_.all_methods)}")
+
+
+def _check_data_options(data: Path | None, **given: Any) -> None:
+    """Refuse task options beside ``--data``: its rows replace the task, so they would be
+    ignored while config.json recorded them."""
+    if data is None:
+        return
+    named = [f"--{name.replace('_', '-')}" for name, value in given.items() if value is not None]
+    if named:
+        raise ValueError(
+            f"{' and '.join(named)} cannot go with --data: the dataset's own rows replace the "
+            "task; drop " + ("them" if len(named) > 1 else "it")
+        )
 
 
 def _user_data(path: Path | None) -> Any:
@@ -550,6 +585,10 @@ def evaluate(
         Path | None, typer.Option(help="Where to write (default RUN_DIR/eval-<probe>).")
     ] = None,
     device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "cpu",
+    data: Annotated[
+        Path | None,
+        typer.Option(help="The .npz a `run --data` run trained on (its fingerprint is checked)."),
+    ] = None,
 ) -> None:
     """Re-probe every finished cell's saved representations, without retraining."""
     from synergy_lab.evaluate import ProbeConfig
@@ -559,8 +598,9 @@ def evaluate(
     with _clear_errors():
         target = out or run_dir / f"eval-{probe}"
         frame = reevaluate(
-            run_dir, ProbeConfig(kind=probe), out_dir=target, device=device, on_cell=typer.echo
-        )
+            run_dir, ProbeConfig(kind=probe), out_dir=target, dataset=_user_data(data),
+            device=device, on_cell=typer.echo,
+        )  # fmt: skip
         write_report(target)
     typer.echo("")
     typer.echo(markdown_summary(frame, f"{run_dir.name}, {probe} probe on saved representations"))

@@ -324,3 +324,200 @@ def test_quick_mode_sizes_and_options_still_win(tmp_path: Path, captured_config)
     assert quick.methods == ("infmasking", "clip") and quick.seeds == (0, 1)
     assert quick.probe.l2_grid == (1e-4,)
     assert overridden.methods == ("comm",) and overridden.seeds == (0, 1, 2)
+
+
+# ---- issue 25: run folders whose record, files or options are not what they seem -------------
+
+SMALL = ["--epochs", "1", "--seeds", "1", "--no-progress", "--no-baselines"]  # fits --data too
+TWO_CELLS = [*SMALL, "--samples", "400", "--methods", "random,clip"]
+
+
+@pytest.fixture(scope="module")
+def finished_template(tmp_path_factory) -> Path:
+    """A finished run folder of two cells (random, clip), trained once for this module."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("template") / "run"
+    result = invoke("run", *TWO_CELLS, "--out", str(out))
+    torch.set_num_threads(before)
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def finished(finished_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the finished two-cell run folder."""
+    import shutil
+
+    return Path(shutil.copytree(finished_template, tmp_path / "run"))
+
+
+def _cell_bytes(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((out / "cells").iterdir())}
+
+
+@pytest.mark.parametrize(
+    ("damage", "problem"),
+    [
+        ("no-settings", "config.json is damaged (it records no settings)"),
+        ("not-json", "config.json is damaged (not readable JSON)"),
+        ("missing", "config.json is missing"),
+    ],
+)
+def test_a_damaged_record_is_not_an_empty_folder(finished: Path, damage, problem):
+    record_path = finished / "config.json"
+    if damage == "no-settings":
+        record = json.loads(record_path.read_text())
+        del record["settings"]
+        record_path.write_text(json.dumps(record))
+    elif damage == "not-json":
+        record_path.write_text('{"config": {"task": ')
+    else:
+        record_path.unlink()
+    before = _cell_bytes(finished)
+    other = invoke("run", *TWO_CELLS, "--epochs", "5", "--out", str(finished))
+    assert_one_clean_line(other, problem)
+    assert "train.epochs = 1 in the folder, 5 now" in other.output
+    assert "rerun with the settings that made the cells" in other.output
+    assert _cell_bytes(finished) == before  # no finished cell retrained
+    same = invoke("run", *TWO_CELLS, "--out", str(finished))
+    assert same.exit_code == 0, same.output
+    assert "rebuilt it from this run's settings" in same.output
+    assert same.output.count("skipped") == 2 and "seed 0: training" not in same.output
+    assert json.loads(record_path.read_text())["settings"]["task"] == "xor"
+    if damage == "not-json":  # the damaged record is kept aside, not deleted
+        assert (finished / "config.json.damaged").read_text() == '{"config": {"task": '
+
+
+def test_run_on_data_needs_twenty_test_rows(tmp_path: Path):
+    rng = np.random.default_rng(0)
+    x1, x2 = rng.normal(size=(6, 3)), rng.normal(size=(6, 3))
+    np.savez(tmp_path / "six.npz", x1=x1, x2=x2, y=np.array([0, 1, 0, 1, 0, 1]))
+    out = tmp_path / "r"
+    result = invoke("run", "--data", str(tmp_path / "six.npz"), *SMALL, "--out", str(out))
+    assert_one_clean_line(result, "has 6 rows, 1 of them in the test split")
+    assert "at least 20 test rows" in result.output
+    assert not (tmp_path / "r" / "cells").exists()
+
+
+def _user_npz(path: Path, n: int = 200, seed: int = 0) -> Path:
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, 2, n), rng.integers(0, 2, n)
+    x1 = np.c_[a, rng.normal(size=n)] + 0.1 * rng.normal(size=(n, 2))
+    x2 = np.c_[b, rng.normal(size=n)] + 0.1 * rng.normal(size=(n, 2))
+    np.savez(path, x1=x1, x2=x2, S=a ^ b)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--task", "and"], "--task cannot go with --data"),
+        (["--samples", "1000"], "--samples cannot go with --data"),
+        (["--task", "and", "--samples", "1000"], "--task and --samples cannot go with --data"),
+    ],
+)
+def test_task_options_beside_data_are_refused(tmp_path: Path, captured_config, extra, message):
+    data = _user_npz(tmp_path / "ok.npz")
+    result = invoke("run", "--data", str(data), *extra, "--out", str(tmp_path / "r"))
+    assert_one_clean_line(result, message)
+    assert not captured_config and not (tmp_path / "r").exists()
+
+
+def test_a_data_run_is_evaluated_with_its_dataset_and_warned_about_in_its_terms(tmp_path: Path):
+    data = _user_npz(tmp_path / "mine.npz")
+    out = tmp_path / "r"
+    result = invoke("run", "--data", str(data), *SMALL, "--methods", "clip", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "optimiser steps per training on mine" in result.output
+    assert "on xor the methods" not in result.output and "--samples" not in result.output
+    without = invoke("evaluate", str(out))
+    assert_one_clean_line(without, "pass that dataset with --data FILE.npz")
+    other = invoke("evaluate", str(out), "--data", str(_user_npz(tmp_path / "mine2.npz", seed=1)))
+    assert_one_clean_line(other, "is not the one cell clip-seed0 was trained on")
+    evaluated = invoke("evaluate", str(out), "--data", str(data))
+    assert evaluated.exit_code == 0, evaluated.output
+    assert len(pd.read_csv(out / "eval-linear" / "results.csv")) == 1
+
+
+def test_status_counts_the_planned_cells_an_interrupted_run_never_started(tmp_path, monkeypatch):
+    import synergy_lab.runs.executors as executors
+
+    real, calls = executors.run_cell, []
+
+    def interrupt_on_second(spec, out_dir, **kwargs):
+        calls.append(spec.key)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # Ctrl-C during the second of five cells
+        return real(spec, out_dir, **kwargs)
+
+    monkeypatch.setattr(executors, "run_cell", interrupt_on_second)
+    out = tmp_path / "r"
+    methods = "random,clip,comm,crossself,infmasking"
+    run = invoke("run", *SMALL, "--samples", "400", "--methods", methods, "--out", str(out))
+    assert run.exit_code == 130, run.output
+    status = invoke("status", str(out))
+    assert status.exit_code == 0, status.output
+    assert "1 cells finished, 4 pending, 0 corrupt" in status.output
+    assert "pending: infmasking-seed0" in status.output
+
+
+def test_threads_beyond_the_cores_are_capped_and_said_once(tmp_path: Path, monkeypatch):
+    import synergy_lab.runs.folder as folder
+
+    seen: list[int] = []
+    monkeypatch.setattr(folder, "available_cores", lambda: 2)
+    monkeypatch.setattr(folder, "run_serial", lambda specs, out, threads, *a: seen.append(threads))
+    lines: list[str] = []
+    config = RunConfig(methods=("clip",), seeds=(0,), baselines=False)
+    runs.run_cells(config, tmp_path / "r", threads=999, on_cell=lines.append)
+    assert seen == [2]
+    notes = [line for line in lines if "--threads 999" in line]
+    assert notes == ["note: --threads 999 is more than the 2 cores; using 2 per cell"]
+
+
+@pytest.mark.parametrize(
+    ("damaged", "how"),
+    [("clip-seed0.npz", "truncated"), ("clip-seed0.pt", "truncated"), ("clip-seed0.pt", "gone")],
+)
+def test_a_damaged_artefact_is_a_damaged_cell(finished: Path, damaged, how):
+    path = finished / "cells" / damaged
+    if how == "gone":  # the weights alone lost: the cell's saved files no longer go together
+        path.unlink()
+    else:
+        path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    status = invoke("status", str(finished))
+    assert status.exit_code == 0, status.output
+    assert "1 cells finished, 0 pending, 1 corrupt" in status.output
+    assert f"corrupt: {path}" in status.output
+    evaluated = invoke("evaluate", str(finished))
+    assert evaluated.exit_code == 0, evaluated.output  # the readable cell is still re-probed
+    warned = [line for line in evaluated.output.splitlines() if damaged in line]
+    assert len(warned) == 1 and warned[0].startswith("warning:") and "skipped" in warned[0]
+    assert "Traceback" not in evaluated.output
+    rerun = invoke("run", *TWO_CELLS, "--out", str(finished))
+    assert rerun.exit_code == 0, rerun.output
+    assert "clip seed 0: training" in rerun.output and "random-seed0: already" in rerun.output
+    assert "0 corrupt" in invoke("status", str(finished)).output
+
+
+def test_an_orphan_weights_file_is_removed_and_said(finished: Path):
+    (finished / "cells" / "clip-seed0.json").unlink()  # Ctrl-C after the weights, before the cell
+    result = invoke("run", *TWO_CELLS, "--out", str(finished))
+    assert result.exit_code == 0, result.output
+    orphan = finished / "cells" / "clip-seed0.pt"
+    assert f"removed {orphan}, left by a cell that never finished" in result.output
+    runs.read_cell(finished / "cells" / "clip-seed0.json")
+    assert orphan.is_file()  # written again by the retrained cell
+
+
+def test_an_out_folder_that_is_a_symlink_loop_is_named(tmp_path: Path, captured_config):
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    assert_one_clean_line(invoke("run", *TINY, "--out", str(loop)), "is a symbolic link loop")
+    dangling = tmp_path / "dangling"
+    dangling.symlink_to(tmp_path / "nowhere")
+    assert_one_clean_line(invoke("run", *TINY, "--out", str(dangling)), "which does not exist")
+    assert not captured_config

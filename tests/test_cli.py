@@ -28,6 +28,10 @@ def test_tasks_and_methods_list_one_line_each():
     assert methods.exit_code == 0
     names = {line.split()[0] for line in methods.output.splitlines() if line.strip()}
     assert {"infmasking", "comm", "clip", "factorcl", "crossself", "supervised", "random"} <= names
+    summaries = {line.split()[0]: line for line in methods.output.splitlines() if line[:1] != " "}
+    for name in ("infmasking", "coral"):  # a summary that stands on its own (issue 25 item 13)
+        assert "docstring" not in summaries[name], summaries[name]
+    assert "masked" in summaries["infmasking"] and "unique path" in summaries["coral"]
 
 
 def test_pid_of_a_table_and_of_samples(tmp_path: Path):
@@ -258,3 +262,16 @@ def test_bad_preset_is_one_clear_line(tmp_path: Path, args: list[str], message: 
     assert result.exit_code == 2
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_readme_first_commands_say_their_steps_and_match_ci():
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    above, block = readme.split("```bash\n", 1)
+    install_and_job, tests = block.split("```", 1)[0].strip().splitlines()
+    install, job = install_and_job.split(" && ")
+    assert install.startswith("pip install") and job.startswith("synergy-lab run")
+    intro = " ".join(above.split("\n\n")[-2].split())  # the paragraph just above the block
+    assert "two steps" in intro and "installs the toolkit, then starts the main job" in intro
+    ci = (root / ".ci" / "run").read_text().splitlines()
+    assert install in ci and tests in ci  # CI runs the install alone, then the same tests

@@ -150,7 +150,7 @@ class COrALSettings:
 
 
 class COrAL(Method):
-    """COrAL's loss over the shared model plus a unique path it owns (see module docstring)."""
+    """A fused path and a unique path per modality, kept apart by orthogonality (Cissee 2026)."""
 
     name = "coral"
 

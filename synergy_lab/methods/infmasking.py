@@ -182,7 +182,7 @@ class InfMaskingSettings:
 
 
 class InfMasking(Method):
-    """CoMM's loss plus the closed-form masked-view InfoNCE of InfMasking (see module docstring)."""
+    """CoMM's loss plus contrast of unmasked with randomly masked fused views (Wen et al. 2025)."""
 
     name = "infmasking"
     settings_class = InfMaskingSettings

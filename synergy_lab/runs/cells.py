@@ -13,6 +13,8 @@ import dataclasses
 import hashlib
 import json
 import time
+import zipfile
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -486,8 +488,39 @@ def load_representations(path: Path, group: str = "") -> tuple[np.ndarray, np.nd
                 arrays[representation_key("z_fit", group)],
                 arrays[representation_key("z_test", group)],
             )
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise CellFileError(f"{path} is not a readable representations file ({error})") from None
+
+
+def check_artefacts(record: CellRecord, cells_dir: Path, *, required: bool = False) -> None:
+    """:class:`CellFileError` naming a cell's weights or representations file that is damaged,
+    or missing beside the others: such a cell is not finished, whatever its cell file says.
+
+    A cell with none of them is a results-only cell (committed run folders keep cell files
+    without weights) and passes unless ``required`` (re-evaluation needs them). Weights are
+    checked by their zip directory (cheap: a truncated file has none), representations by
+    reading every array (they are small and evaluate reads them).
+    """
+    cells_dir = Path(cells_dir)
+    weights = record.artefacts.get("group_weights") or {"": record.artefacts.get("weights")}
+    names = [str(name) for name in weights.values() if name]
+    representations = cells_dir / str(record.artefacts.get("representations", f"{record.key}.npz"))
+    paths = [*(cells_dir / name for name in names), representations]
+    if not required and not any(path.exists() for path in paths):
+        return
+    for path in paths:
+        what = f"{path} ({'representations' if path == representations else 'weights'} of cell "
+        if not path.is_file():
+            raise CellFileError(f"{what}{record.key}) is missing")
+        if path == representations:
+            for group in record.artefacts.get("groups") or {"": {}}:
+                load_representations(path, str(group))
+            continue
+        try:
+            with zipfile.ZipFile(path):
+                pass
+        except (OSError, EOFError, zipfile.BadZipFile) as error:
+            raise CellFileError(f"{what}{record.key}) is damaged ({error})") from None
 
 
 def set_threads(threads: int) -> None:

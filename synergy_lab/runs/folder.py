@@ -22,13 +22,14 @@ import torch
 
 import synthetic
 from synergy_lab.config import RunConfig
-from synergy_lab.files import atomic_write_json, clean_stale_tmp
+from synergy_lab.files import atomic_write_json, clean_stale_tmp, folder_lock
 from synergy_lab.methods import METHODS
 from synergy_lab.results import RESULT_COLUMNS, read_results
 from synergy_lab.runs.cells import (
     CELLS_DIR,
     CellFileError,
     CellSpec,
+    check_artefacts,
     dataset_fingerprint,
     merge_cells,
     read_cell,
@@ -36,6 +37,7 @@ from synergy_lab.runs.cells import (
 )
 from synergy_lab.runs.executors import (
     SlurmConfig,
+    available_cores,
     run_pool,
     run_serial,
     submit_slurm,
@@ -119,12 +121,17 @@ def config_record(
 
 
 def fit_budget(
-    config: RunConfig, n_train: int, said: set[str], report: Callable[[str], None]
+    config: RunConfig,
+    n_train: int,
+    said: set[str],
+    report: Callable[[str], None],
+    data_name: str | None = None,
 ) -> RunConfig:
     """Cap the batch size to the training split and warn when a run has fewer optimiser steps
     than the methods need (``MIN_USEFUL_STEPS``); each note said once (``said``).
 
-    The capped config is what the run folder records in ``config.json``.
+    ``data_name`` names a user's dataset, for which the note cites xor as where the floor was
+    measured. The capped config is what the run folder records in ``config.json``.
     """
     if config.train.batch_size > n_train >= 2:
         note = (
@@ -145,6 +152,13 @@ def fit_budget(
         f"{batches} batches); on xor the methods, the supervised bound included, learn S only "
         f"with about {MIN_USEFUL_STEPS}: raise --epochs or --samples"
     )
+    if data_name is not None:
+        note = (
+            f"warning: {steps} optimiser steps per training on {data_name} "
+            f"({config.train.epochs} epochs x {batches} batches); the methods needed about "
+            f"{MIN_USEFUL_STEPS} to learn a synergistic label (measured on xor), and your data "
+            "may need as many: raise --epochs or lower --batch-size"
+        )
     if trains and steps < MIN_USEFUL_STEPS and note not in said:
         report(note)
         said.add(note)
@@ -207,16 +221,66 @@ def _known_methods_only(settings: dict[str, Any], recorded: dict[str, Any]) -> d
     return {**settings, "settings": {**settings["settings"], "method": method}}
 
 
-def _recorded_settings(out_dir: Path) -> dict[str, Any] | None:
+def _read_record(out_dir: Path) -> tuple[dict[str, Any] | None, str | None]:
+    """(the folder's settings or None, what is wrong with its ``config.json`` or None)."""
     path = out_dir / "config.json"
     if not path.is_file():
-        return None
+        return None, f"{path} is missing"
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise RunFolderError(f"{path} is not readable JSON; choose another --out folder") from None
+        return None, f"{path} is damaged (not readable JSON)"
     settings = record.get("settings") if isinstance(record, dict) else None
-    return upgrade_folder_settings(settings) if isinstance(settings, dict) else None
+    if not isinstance(settings, dict):
+        return None, f"{path} is damaged (it records no settings)"
+    return upgrade_folder_settings(settings), None
+
+
+def _recorded_settings(out_dir: Path) -> dict[str, Any] | None:
+    return _read_record(out_dir)[0]
+
+
+def _cell_files(out_dir: Path) -> list[Path]:
+    return sorted((out_dir / CELLS_DIR).glob("*.json"))
+
+
+def _cells_clash(
+    out_dir: Path, specs: Sequence[CellSpec], config: RunConfig, task: str, fingerprint: str | None
+) -> tuple[str | None, int]:
+    """(why the folder's readable cells were not made by this run's settings or None, their
+    number): how a folder whose ``config.json`` is lost is checked against the run."""
+    planned = {spec.key: spec for spec in specs}
+    count = 0
+    for path in _cell_files(out_dir):
+        try:
+            record = read_cell(path)
+        except CellFileError:
+            continue  # unreadable: retrained anyway, nothing of it to keep
+        count += 1
+        spec = planned.get(record.key)
+        if spec is None:
+            if record.method not in METHODS:
+                return f"its cell {record.key} is of a method unknown here", count
+            spec = CellSpec(
+                task=task, method=record.method, seed=record.seed, config=config,
+                grid=tuple(record.grid.items()), data_fingerprint=fingerprint,
+            )  # fmt: skip
+        if record.hash not in (spec.hash, spec.legacy_hash):
+            difference = first_difference(record.settings, spec.settings) or "its hash"
+            return f"its cell {record.key} was made with other settings: {difference}", count
+    return None, count
+
+
+def _set_aside(path: Path) -> Path | None:
+    """Move a damaged ``config.json`` to ``config.json.damaged[-N]`` (kept, never deleted)."""
+    if not path.exists():
+        return None
+    target, number = path.with_name(f"{path.name}.damaged"), 1
+    while target.exists():
+        number += 1
+        target = path.with_name(f"{path.name}.damaged-{number}")
+    path.replace(target)
+    return target
 
 
 def prepare_folder(
@@ -225,12 +289,36 @@ def prepare_folder(
     settings: dict[str, Any],
     new_folder: bool,
     dataset: MultimodalDataset | None = None,
+    specs: Sequence[CellSpec] = (),
+    report: Callable[[str], None] | None = None,
 ) -> Path:
-    """Check (or start) the run folder for ``settings``; maybe pick a fresh sibling folder."""
+    """Check (or start) the run folder for ``settings``; maybe pick a fresh sibling folder.
+
+    A folder with cell files but a missing or damaged ``config.json`` is not an empty folder:
+    its cells are checked against this run's (``specs``); if they all match, ``config.json`` is
+    rebuilt (the damaged one kept aside), otherwise the run stops naming the first difference.
+    """
+    say = report or (lambda line: None)
     candidate, number = Path(out_dir), 1
     while True:
-        recorded = _recorded_settings(candidate)
-        if recorded is None:
+        recorded, problem = _read_record(candidate)
+        if recorded is None and _cell_files(candidate):
+            task = config.task if dataset is None else dataset.name
+            clash, count = _cells_clash(candidate, specs, config, task, settings["data"])
+            if clash is None:
+                kept = _set_aside(candidate / "config.json")
+                where = f"; the old one is kept as {kept}" if kept else ""
+                say(
+                    f"{problem}; rebuilt it from this run's settings, which match the folder's "
+                    f"{count} readable cell files{where}"
+                )
+                break
+            if not new_folder:
+                raise RunFolderError(
+                    f"{problem} and {clash}; rerun with the settings that made the cells to "
+                    "rebuild it, or choose another --out"
+                )
+        elif recorded is None:
             _check_run_folder(candidate, config.task)  # a results.csv of an older version?
             if (candidate / "results.csv").exists() and not (candidate / CELLS_DIR).is_dir():
                 if not new_folder:
@@ -253,6 +341,9 @@ def prepare_folder(
         candidate = Path(out_dir).with_name(f"{Path(out_dir).name}-{number}")
     candidate.mkdir(parents=True, exist_ok=True)
     if _recorded_settings(candidate) is None:
+        kept = _set_aside(candidate / "config.json")  # a damaged record of a folder with no cells
+        if kept is not None:
+            say(f"{problem}; kept it as {kept} and wrote a new one")
         record = config_record(config, resolve_device(config.train.device), dataset)
         record["settings"] = settings
         record["grid"] = settings["grid"]
@@ -300,7 +391,76 @@ def cell_state(spec: CellSpec, out_dir: Path) -> str:
         return f"{error}; retraining it"
     if record.hash not in (spec.hash, spec.legacy_hash):
         return f"{path} was made with other settings (hash {record.hash}); retraining it"
+    try:
+        check_artefacts(record, path.parent)
+    except CellFileError as error:
+        return f"{error}; retraining it"
     return "done"
+
+
+#: A run on a user's dataset needs this many test rows: fewer give no interval worth the name
+#: (6 rows gave 1 test sample, accuracy 0.000, usable bits -13.7).
+MIN_TEST_ROWS = 20
+PLAN_FILE = "plan.json"
+
+
+def check_test_rows(dataset: MultimodalDataset) -> None:
+    """One ValueError line if a user's dataset has fewer than ``MIN_TEST_ROWS`` test rows."""
+    n_test, n_rows = len(dataset.test), sum(len(s) for s in (dataset.train, dataset.val))
+    n_rows += n_test
+    if n_test < MIN_TEST_ROWS:
+        raise ValueError(
+            f"dataset {dataset.name!r} has {n_rows} rows, {n_test} of them in the test split; "
+            f"a run needs at least {MIN_TEST_ROWS} test rows for its intervals (about "
+            f"{int(MIN_TEST_ROWS / 0.15) + 1} rows at the default 15 % test fraction)"
+        )
+
+
+def capped_threads(threads: int, jobs: int, report: Callable[[str], None]) -> int:
+    """``threads`` per cell, capped so that jobs x threads stays within the cores (said once)."""
+    cores = available_cores()
+    most = max(1, cores // max(1, jobs))
+    if threads > most:
+        per = f"{cores} cores" + (f" shared by {jobs} jobs" if jobs > 1 else "")
+        report(f"note: --threads {threads} is more than the {per}; using {most} per cell")
+        return most
+    return threads
+
+
+def record_plan(out_dir: Path, specs: Sequence[CellSpec]) -> None:
+    """Add this run's cell keys to the folder's ``plan.json`` (atomically, under the lock), so
+    that ``status`` counts planned cells without a file as pending, whatever the executor."""
+    path = Path(out_dir) / PLAN_FILE
+    with folder_lock(Path(out_dir)):
+        cells = planned_cells(out_dir)
+        cells += [spec.key for spec in specs if spec.key not in cells]
+        atomic_write_json(path, {"cells": cells})
+
+
+def planned_cells(out_dir: Path) -> list[str]:
+    """Cell keys of every run's plan in the folder (``plan.json``, and SLURM's ``jobs.json``)."""
+    cells: list[str] = []
+    for path in (Path(out_dir) / PLAN_FILE, Path(out_dir) / "slurm" / "jobs.json"):
+        try:
+            keys = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        cells += [str(key) for key in keys if str(key) not in cells]
+    return cells
+
+
+def remove_orphans(spec: CellSpec, out_dir: Path) -> list[Path]:
+    """Remove the weights and representations of a cell that has no cell file (a run stopped
+    between writing them and the cell file); return what was removed."""
+    paths = spec.paths(out_dir)
+    weights = paths["weights"]
+    orphans = [weights, *weights.parent.glob(f"{spec.key}--*.pt"), paths["representations"]]
+    removed = []
+    for path in orphans:
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def _describe(summary: dict[str, Any]) -> str:
@@ -363,16 +523,22 @@ def run_cells(
         raise RunFolderError(f"run folder {out_dir} is a file, not a folder")
     if dataset is None:
         synthetic.get_task(config.task)  # fail fast on an unknown task
-    config = fit_budget(config, _training_size(config, dataset), set(), report)
+    else:
+        check_test_rows(dataset)
+    data_name = None if dataset is None else dataset.name
+    config = fit_budget(config, _training_size(config, dataset), set(), report, data_name)
     points = expand_grid(config, grid, report)
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1; got {jobs}")
+    if threads is not None and slurm is None:
+        threads = capped_threads(threads, jobs, report)
     fingerprint = dataset_fingerprint(dataset)
     settings = folder_settings(config, grid, fingerprint)
-    out_dir = prepare_folder(Path(out_dir), config, settings, new_folder, dataset)
+    specs = plan_cells(points, dataset, fingerprint)
+    out_dir = prepare_folder(Path(out_dir), config, settings, new_folder, dataset, specs, report)
+    record_plan(out_dir, specs)
     for tmp in clean_stale_tmp(out_dir):
         report(f"removed {tmp}, left by a writer that was killed")
-    specs = plan_cells(points, dataset, fingerprint)
     todo = []
     for spec in specs:
         state = cell_state(spec, out_dir)
@@ -381,6 +547,9 @@ def run_cells(
         else:
             if state != "missing":
                 report(state)
+            else:
+                for orphan in remove_orphans(spec, out_dir):
+                    report(f"removed {orphan}, left by a cell that never finished (retraining it)")
             todo.append(spec)
     job_ids: list[str] = []
     pending: list[str] = []
@@ -431,17 +600,11 @@ def folder_status(out_dir: Path) -> FolderStatus:
         raise RunFolderError(f"{out_dir} is not a run folder (no config.json)")
     from synergy_lab.runs.executors import read_job_ids
 
-    planned = []
-    jobs_file = out_dir / "slurm" / "jobs.json"
-    if jobs_file.is_file():
+    done, corrupt, filed = [], [], set()
+    for path in _cell_files(out_dir):
+        filed.add(path.stem)
         try:
-            planned = list(json.loads(jobs_file.read_text())["cells"])
-        except (ValueError, KeyError, TypeError):
-            planned = []
-    done, corrupt = [], []
-    for path in sorted((out_dir / CELLS_DIR).glob("*.json")):
-        try:
-            read_cell(path)
+            check_artefacts(read_cell(path), path.parent)
             done.append(path.stem)
         except CellFileError as error:
             corrupt.append(str(error))
@@ -449,7 +612,7 @@ def folder_status(out_dir: Path) -> FolderStatus:
     return FolderStatus(
         done=done,
         corrupt=corrupt,
-        pending=[key for key in planned if key not in done],
+        pending=[key for key in planned_cells(out_dir) if key not in filed],
         job_ids=read_job_ids(out_dir),
         rows=len(merged.get("results", [])),
     )

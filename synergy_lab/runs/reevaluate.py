@@ -15,6 +15,8 @@ from synergy_lab.files import atomic_write_csv, atomic_write_json
 from synergy_lab.runs.cells import (
     CELLS_DIR,
     CellFileError,
+    check_artefacts,
+    dataset_fingerprint,
     load_representations,
     order_result_columns,
     read_cell,
@@ -52,18 +54,31 @@ def reevaluate(
         except CellFileError as error:
             report(f"warning: {error}; skipped")
     records.sort(key=lambda r: (r.order, r.key))
+    fingerprint = dataset_fingerprint(dataset)
     frames = []
     for record in records:
         config = config_from_record(record.config)
         seed = record.seed
-        if dataset is not None:
-            data = dataset
-        elif record.settings["data"] is not None or config.task not in synthetic.TASKS:
+        user_data = record.settings["data"] is not None or config.task not in synthetic.TASKS
+        if user_data and dataset is None:
             raise RunFolderError(
-                f"cell {record.key} was trained on user data; pass that dataset to evaluate"
+                f"cell {record.key} was trained on user data; pass that dataset with "
+                "--data FILE.npz (in Python: dataset=)"
             )
+        if dataset is not None:
+            if record.settings["data"] != fingerprint:
+                raise RunFolderError(
+                    f"dataset {dataset.name!r} is not the one cell {record.key} was trained on "
+                    f"(fingerprint {fingerprint}, the cell's {record.settings['data']})"
+                )
+            data = dataset
         else:
             data = synthetic.make_dataset(config.task, config.task_config, seed=seed)
+        try:
+            check_artefacts(record, run_dir / CELLS_DIR, required=True)
+        except CellFileError as error:
+            report(f"warning: {error}; skipped (rerun the run to retrain the cell)")
+            continue
         parts = []
         for group, part in training_parts(record.method, data, config.groups):
             z_fit, z_test = load_representations(
@@ -94,6 +109,8 @@ def reevaluate(
             f"{record.key:>24}: "
             + ", ".join(f"{r.label} {r.probe_accuracy:.3f}" for r in rows.itertuples())
         )
+    if not frames:
+        raise RunFolderError(f"{run_dir} has no cell whose saved files are readable")
     merged = pd.concat(frames, ignore_index=True)
     target = Path(out_dir) if out_dir is not None else run_dir / f"eval-{probe.kind}"
     atomic_write_csv(target / "results.csv", merged)
