@@ -90,7 +90,10 @@ def _check_link(folder: Path, what: str) -> None:
     )
 
 
-_JOBS_HELP = "Cells run in N processes at once (one torch thread each; N x threads <= cores)."
+_JOBS_HELP = (
+    "Cells run in N processes at once (one torch thread each; N x threads <= cores). auto: "
+    "as many as the idle cores (cores minus the 1-minute load average, rounded), at least 1."
+)
 _THREADS_HELP = (
     "Torch threads per cell. Default 1: on 2 cores, 2 threads train InfMasking 1.5-2.5x faster "
     "on an idle machine but over 5x slower beside other busy processes."
@@ -164,6 +167,23 @@ def _options(given: dict[str, dict[str, Any]], assignments: list[str] | None) ->
         else:
             document.setdefault(section, {}).update(values)
     return {section: values for section, values in document.items() if values}
+
+
+def _jobs(text: str) -> int:
+    """``--jobs``: ``auto`` (the idle cores, :func:`synergy_lab.runs.auto_jobs`) or N >= 1."""
+    from synergy_lab.runs import auto_jobs
+
+    if text.strip().lower() == "auto":
+        return auto_jobs()
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise ValueError(
+            f"--jobs must be auto or a number of processes >= 1; got {text!r}"
+        ) from None
+    if jobs < 1:
+        raise ValueError(f"--jobs must be auto or a number of processes >= 1; got {jobs}")
+    return jobs
 
 
 def _run_cells(run_config: Any, out_dir: Path, grid: dict[str, Any], **options: Any) -> Any:
@@ -279,7 +299,7 @@ def run(
             "(dynamics.csv, dynamics.png); 0 = never. [default: 0]",
         ),
     ] = None,
-    jobs: Annotated[int, typer.Option(min=1, help=_JOBS_HELP)] = 1,
+    jobs: Annotated[str, typer.Option(help=_JOBS_HELP)] = "auto",
     threads: Annotated[int | None, typer.Option(min=1, help=_THREADS_HELP)] = None,
     new_folder: Annotated[bool, typer.Option(help=_NEW_FOLDER_HELP)] = False,
     executor: Annotated[str, typer.Option(help=_EXECUTOR_HELP)] = "local",
@@ -329,7 +349,7 @@ def run(
         )  # fmt: skip
         try:
             frame = _run_cells(
-                run_config_, out_dir, {}, jobs=jobs, slurm=slurm, new_folder=new_folder,
+                run_config_, out_dir, {}, jobs=_jobs(jobs), slurm=slurm, new_folder=new_folder,
                 dataset=user_data, threads=threads,
             )  # fmt: skip
         except KeyboardInterrupt:
@@ -543,7 +563,7 @@ def sweep(
         Path | None,
         typer.Option(help="Run folder (default reports/<file stem>-<timestamp>); reruns resume."),
     ] = None,
-    jobs: Annotated[int, typer.Option(min=1, help=_JOBS_HELP)] = 1,
+    jobs: Annotated[str, typer.Option(help=_JOBS_HELP)] = "auto",
     new_folder: Annotated[bool, typer.Option(help=_NEW_FOLDER_HELP)] = False,
     executor: Annotated[str, typer.Option(help=_EXECUTOR_HELP)] = "local",
     wait: Annotated[bool, typer.Option(help="slurm: wait for the array to end.")] = False,
@@ -570,7 +590,7 @@ def sweep(
         typer.echo(f"run folder: {out_dir}")
         try:
             frame = _run_cells(
-                run_config, out_dir, grid, jobs=jobs, slurm=slurm, new_folder=new_folder
+                run_config, out_dir, grid, jobs=_jobs(jobs), slurm=slurm, new_folder=new_folder
             )
         except KeyboardInterrupt:
             _interrupted(out_dir)

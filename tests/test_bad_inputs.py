@@ -521,3 +521,9 @@ def test_an_out_folder_that_is_a_symlink_loop_is_named(tmp_path: Path, captured_
     dangling.symlink_to(tmp_path / "nowhere")
     assert_one_clean_line(invoke("run", *TINY, "--out", str(dangling)), "which does not exist")
     assert not captured_config
+
+
+@pytest.mark.parametrize("jobs", ["zero", "0", "-2"])
+def test_jobs_is_auto_or_a_positive_count(tmp_path: Path, jobs: str):
+    result = invoke("run", *TINY, "--jobs", jobs, "--out", str(tmp_path / "run"))
+    assert_one_clean_line(result, "--jobs must be auto or a number of processes >= 1")

@@ -138,7 +138,7 @@ def frozen_scores(critic: nn.Module, a: Tensor, b: Tensor) -> Tensor:
 
 
 class FactorCL(Method):
-    """FactorCL-SSL: maximise S + U_1 + U_2 (see the module docstring for the exact terms)."""
+    """FactorCL-SSL: maximise bounds on S + U_1 + U_2 with CLUB critics (Liang et al. 2023)."""
 
     name = "factorcl"
     settings_class = FactorCLSettings

@@ -49,7 +49,8 @@ def auto_jobs(cores: int | None = None, load: float | None = None) -> int:
     """Cell workers for ``--jobs auto``: the idle cores, at least 1, never more than the cores.
 
     Idle = usable cores (``sched_getaffinity``) minus the 1-minute load average
-    (``os.getloadavg``), rounded down; each worker then gets one torch thread
+    (``os.getloadavg``), rounded to the nearest (a quiet machine's background load of a few
+    tenths still gets every core); each worker then gets one torch thread
     (:func:`threads_per_job`). ``cores`` and ``load`` override the readings (for tests).
     """
     cores = available_cores() if cores is None else cores
@@ -62,7 +63,7 @@ def auto_jobs(cores: int | None = None, load: float | None = None) -> int:
             load = 0.0
     if not load >= 0:
         raise ValueError(f"load must be >= 0; got {load}")
-    return max(1, min(cores, int(cores - load)))
+    return max(1, min(cores, int(cores - load + 0.5)))
 
 
 @contextmanager

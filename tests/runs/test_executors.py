@@ -28,7 +28,16 @@ def test_threads_per_job_never_oversubscribes():
 
 @pytest.mark.parametrize(
     ("cores", "load", "jobs"),
-    [(2, 0.0, 2), (2, 0.4, 1), (2, 1.0, 1), (2, 3.5, 1), (16, 2.2, 13), (16, 0.0, 16), (1, 0, 1)],
+    [
+        (2, 0.0, 2),
+        (2, 0.4, 2),
+        (2, 0.6, 1),
+        (2, 1.0, 1),
+        (2, 3.5, 1),
+        (16, 2.2, 14),
+        (16, 0.0, 16),
+        (1, 0, 1),
+    ],
 )
 def test_auto_jobs_uses_the_idle_cores_and_never_more_than_the_cores(cores, load, jobs):
     assert auto_jobs(cores, load) == jobs
