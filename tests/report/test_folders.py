@@ -5,13 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from synergy_lab.files import atomic_write_csv
 from synergy_lab.report import compare_runs, write_report
-from synergy_lab.results import (
-    CURVE_COLUMNS,
-    DYNAMICS_COLUMNS,
-    REQUIRED_RESULT_COLUMNS,
-    atomic_write_csv,
-)
+from synergy_lab.results import CURVE_COLUMNS, DYNAMICS_COLUMNS, REQUIRED_RESULT_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 
