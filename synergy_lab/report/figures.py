@@ -22,7 +22,13 @@ import pandas as pd  # noqa: E402
 from synergy_lab.files import atomic_write_with  # noqa: E402
 from synergy_lab.measure import seed_summary  # noqa: E402
 from synergy_lab.pid import PID  # noqa: E402
-from synergy_lab.report.tables import _ordered, _per_seed, _pid_prefix, grid_columns  # noqa: E402
+from synergy_lab.report.tables import (  # noqa: E402
+    _ordered,
+    _per_seed,
+    _pid_prefix,
+    grid_columns,
+    probe_title,
+)
 
 
 def save_figure(fig: plt.Figure, path: Path, **options: Any) -> None:
@@ -120,8 +126,9 @@ def _count_note(frame: pd.DataFrame) -> str:
     return f"{seeds} seed(s), {n}; bars: {bar}"
 
 
-def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
-    """Bars: probe accuracy per label per method with intervals in [0, 1] and the chance line."""
+def plot_accuracy(frame: pd.DataFrame, path: Path, probe: str = "linear") -> None:
+    """Bars: probe accuracy per label per method with intervals in [0, 1] and the chance line;
+    ``probe`` (linear or mlp) names the probe on the axis."""
     labels, methods = _ordered(frame["label"]), _ordered(frame["method"])
     fig, ax = plt.subplots(figsize=(3.2 + 1.2 * len(labels), 3.8))
     _bar_panel(ax, frame, "probe_accuracy", labels, methods, (0.0, 1.0))
@@ -136,7 +143,7 @@ def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
         if np.isfinite(value):
             ax.hlines(value, i - 0.45, i + 0.45, colors="k", linestyles=":", lw=1.0)
     ax.plot([], [], "k:", lw=1.0, label=chance_label)
-    ax.set(ylim=(0, 1.02), ylabel="linear-probe test accuracy", xlabel="label")
+    ax.set(ylim=(0, 1.02), ylabel=f"{probe_title(probe).lower()} test accuracy", xlabel="label")
     ax.set_title(f"Task {', '.join(_ordered(frame['task']))}: accuracy ({_count_note(frame)})")
     ax.title.set_fontsize(9)
     _legend_outside(ax, title="method")
