@@ -519,7 +519,16 @@ def analyze(
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
 ) -> None:
     """Estimate R, U1, U2 and S (bits) of every label of your own data, with intervals."""
-    from synergy_lab.analyze import AnalyzeConfig, analyze_file, format_table
+    from synergy_lab.analyze import (
+        AnalyzeConfig,
+        analysis_steps,
+        analyze_data,
+        check_analysis,
+        format_notes,
+        format_table,
+        write_outputs,
+    )
+    from synergy_lab.io import read_user_data
 
     with _clear_errors():
         config = AnalyzeConfig(
@@ -532,18 +541,26 @@ def analyze(
             seed=seed,
         )
         out_dir = out or Path("reports") / f"{data.stem}-pid"
+        user_data = read_user_data(data, config.continuous)
+        check_analysis(user_data, config)  # refused before a bar is drawn
         from tqdm import tqdm
 
-        with tqdm(desc="estimating", disable=not progress, leave=False, unit="step") as bar:
+        # The bar appears only now that the data are read and checked, with its known total.
+        total = analysis_steps(user_data, config)
+        with tqdm(total=total, disable=not progress, leave=False, unit="step") as bar:
 
             def tick(text: str) -> None:
                 bar.set_description(text)
                 bar.update(1)
 
-            frame = analyze_file(data, out_dir, config, tick=tick)
+            frame = analyze_data(user_data, config, tick=tick)
+        write_outputs(frame, out_dir)
     typer.echo(format_table(frame))
+    for line in format_notes(frame):
+        typer.echo(line)
     typer.echo(
-        f"\nbits; [95% bootstrap interval], {bootstrap} resamples; wrote {out_dir}/pid.csv, pid.png"
+        f"\nbits; [95% bootstrap percentile interval moved by its bias, so it holds the "
+        f"estimate], {bootstrap} resamples; wrote {out_dir}/pid.csv, pid.png"
     )
 
 

@@ -22,7 +22,15 @@ import pandas as pd  # noqa: E402
 from synergy_lab.files import atomic_write_with  # noqa: E402
 from synergy_lab.measure import seed_summary  # noqa: E402
 from synergy_lab.pid import PID  # noqa: E402
-from synergy_lab.report.tables import _ordered, _per_seed, _pid_prefix, grid_columns  # noqa: E402
+from synergy_lab.report.tables import (  # noqa: E402
+    FRACTION_METRICS,
+    _ordered,
+    _per_seed,
+    _pid_prefix,
+    grid_columns,
+    label_entropy,
+    probe_title,
+)
 
 
 def save_figure(fig: plt.Figure, path: Path, **options: Any) -> None:
@@ -120,8 +128,9 @@ def _count_note(frame: pd.DataFrame) -> str:
     return f"{seeds} seed(s), {n}; bars: {bar}"
 
 
-def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
-    """Bars: probe accuracy per label per method with intervals in [0, 1] and the chance line."""
+def plot_accuracy(frame: pd.DataFrame, path: Path, probe: str = "linear") -> None:
+    """Bars: probe accuracy per label per method with intervals in [0, 1] and the chance line;
+    ``probe`` (linear or mlp) names the probe on the axis."""
     labels, methods = _ordered(frame["label"]), _ordered(frame["method"])
     fig, ax = plt.subplots(figsize=(3.2 + 1.2 * len(labels), 3.8))
     _bar_panel(ax, frame, "probe_accuracy", labels, methods, (0.0, 1.0))
@@ -136,7 +145,7 @@ def plot_accuracy(frame: pd.DataFrame, path: Path) -> None:
         if np.isfinite(value):
             ax.hlines(value, i - 0.45, i + 0.45, colors="k", linestyles=":", lw=1.0)
     ax.plot([], [], "k:", lw=1.0, label=chance_label)
-    ax.set(ylim=(0, 1.02), ylabel="linear-probe test accuracy", xlabel="label")
+    ax.set(ylim=(0, 1.02), ylabel=f"{probe_title(probe).lower()} test accuracy", xlabel="label")
     ax.set_title(f"Task {', '.join(_ordered(frame['task']))}: accuracy ({_count_note(frame)})")
     ax.title.set_fontsize(9)
     _legend_outside(ax, title="method")
@@ -167,10 +176,17 @@ def plot_usable(frame: pd.DataFrame, path: Path) -> None:
 
 
 def plot_pid(frame: pd.DataFrame, path: Path) -> None:
-    """One panel per label: each PID part per method with its interval, ground truth as marks."""
+    """One panel per label: each PID part per method with its interval, ground truth as marks.
+
+    Every panel shares one y-axis, 0 to the largest label's H(Y) (bits, from
+    :func:`~synergy_lab.report.tables.label_entropy`), and intervals are clipped to [0, H(Y)] of
+    their label (no PID part can leave it), as the title says.
+    """
     labels, methods = _ordered(frame["label"]), _ordered(frame["method"])
     pattern = _pid_prefix(frame)
     long = frame.copy()
+    entropy = label_entropy(frame)  # H(Y) bits per label (lower bound; see tables)
+    top = float(entropy.max()) if entropy.notna().any() else float("nan")
     ncols = min(len(labels), 2 if len(labels) == 4 else 3)
     nrows = -(-len(labels) // ncols)
     fig, axes = plt.subplots(
@@ -192,7 +208,9 @@ def plot_pid(frame: pd.DataFrame, path: Path) -> None:
         )
         melted = parts.melt(["method", "seed"], var_name="label", value_name="bits")
         melted["n_test"] = np.nan
-        _bar_panel(ax, melted, "bits", list(PID.PARTS), methods, None)
+        bound = entropy.get(label, np.nan)
+        clip = (0.0, float(bound)) if np.isfinite(bound) else (0.0, np.inf)
+        _bar_panel(ax, melted, "bits", list(PID.PARTS), methods, clip)
         truth = sub[[f"gt_{p}" for p in PID.PARTS]].mean().to_numpy()
         if np.isfinite(truth).all():
             for i, value in enumerate(truth):
@@ -201,10 +219,18 @@ def plot_pid(frame: pd.DataFrame, path: Path) -> None:
         ax.set_title(f"label {label}", fontsize=9)
         ax.tick_params(axis="x", labelsize=8)
         ax.set_ylabel("bits")
+        if np.isfinite(top):
+            ax.set_ylim(0, 1.05 * top)
     axes[0][-1].plot([], [], "k--", lw=1.0, label="ground truth")
     _legend_outside(axes[0][-1], title="method")
     kind = "soft predictions, null-corrected" if pattern != "pid_{}" else "hard predictions"
-    fig.suptitle(f"Model-level PID ({kind}); {_count_note(frame)}", fontsize=9)
+    scale = (
+        f"\ny from 0 to the largest H(Y) = {top:.2f} bits in every panel; intervals clipped to "
+        "[0, H(Y)] of their label"
+        if np.isfinite(top)
+        else ""
+    )
+    fig.suptitle(f"Model-level PID ({kind}); {_count_note(frame)}{scale}", fontsize=9)
     fig.tight_layout()
     save_figure(fig, path, dpi=120, bbox_inches="tight")
     plt.close(fig)
@@ -280,9 +306,28 @@ def plot_dynamics(dynamics: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
+def _grid_limits(frame: pd.DataFrame, metric: str, reach: list[float]) -> tuple[float, float]:
+    """One y-range per metric for every label's panel: accuracies from chance (or the lowest
+    interval) to 1, bits from 0 to the largest H(Y); so a 0.001 difference looks like one."""
+    values = [v for v in reach if np.isfinite(v)]
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    if metric in FRACTION_METRICS:
+        chance = frame["chance_accuracy"].min() if "chance_accuracy" in frame else np.nan
+        floor = min(low, float(chance)) if np.isfinite(chance) else min(low, 0.0)
+        return max(0.0, floor - 0.02), 1.02
+    if metric == "usable_bits":
+        entropy = label_entropy(frame)
+        ceiling = float(entropy.max()) if entropy.notna().any() else high
+        return min(0.0, low), 1.05 * max(ceiling, high, 1e-9)
+    span = max(high - low, 0.1 * max(abs(high), abs(low), 1e-9))
+    middle = (high + low) / 2
+    return middle - 0.6 * span, middle + 0.6 * span
+
+
 def plot_grid(frame: pd.DataFrame, key: str, path: Path, metrics: list[str] | None = None) -> None:
     """Each metric against grid key ``key``: one line per method (and per value of the other
-    grid keys), mean over seeds with its 95% t-interval; one panel per metric and label."""
+    grid keys), mean over seeds with its 95% t-interval; one panel per metric and label, a common
+    y-range per metric (:func:`_grid_limits`)."""
     keys = grid_columns(frame)
     if metrics is None:  # the headline metrics a run has (older folders: accuracy alone)
         metrics = [
@@ -300,6 +345,7 @@ def plot_grid(frame: pd.DataFrame, key: str, path: Path, metrics: list[str] | No
         squeeze=False, sharex=True,
     )  # fmt: skip
     counts: set[int] = set()
+    reach: dict[int, list[float]] = {row: [] for row in range(len(metrics))}  # lows and highs
     for (method, *rest), group in frame.groupby(["method", *others], sort=False):
         name = str(method) + "".join(f", {k}={v}" for k, v in zip(others, rest, strict=True))
         for col, label in enumerate(labels):
@@ -311,11 +357,18 @@ def plot_grid(frame: pd.DataFrame, key: str, path: Path, metrics: list[str] | No
                 points.sort()
                 xs, means, halves, ns = zip(*points, strict=True)
                 counts.update(ns)
+                spans = [0.0 if h != h else h for h in halves]
+                reach[row] += [m - h for m, h in zip(means, spans, strict=True)]
+                reach[row] += [m + h for m, h in zip(means, spans, strict=True)]
                 axes[row, col].errorbar(
                     xs, means, yerr=[0 if h != h else h for h in halves], marker="o",
                     capsize=3, label=name if (row, col) == (0, 0) else None,
                 )  # fmt: skip
                 axes[row, col].set(title=f"{label}" if row == 0 else "", ylabel=metric)
+    for row, metric in enumerate(metrics):
+        limits = _grid_limits(frame, metric, reach[row])
+        for ax in axes[row]:
+            ax.set_ylim(*limits)
     for ax in axes[-1]:
         ax.set_xlabel(key)
         if not numeric:

@@ -6,6 +6,7 @@ A report is redrawn at any time from the validated ``results.csv`` / ``curves.cs
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -53,15 +54,35 @@ def compare_runs(
     return pairwise_table(read_runs(run_dirs), label, column)
 
 
+def probe_kind(run_dir: Path) -> str:
+    """The probe kind behind a folder's accuracies: an eval folder's probe.json, else
+    config.json's config.probe.kind, else 'linear' (the default, and all older folders)."""
+    for name, keys in (
+        ("probe.json", ("probe", "kind")),
+        ("config.json", ("config", "probe", "kind")),
+    ):
+        path = Path(run_dir) / name
+        try:
+            value: object = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and value:
+            return value
+    return "linear"
+
+
 def write_report(run_dir: Path, title: str = "") -> list[Path]:
     """(Re)write ``summary.md`` and the PNG figures of a run folder from its CSV files."""
     run_dir = Path(run_dir)
+    probe = probe_kind(run_dir)
     frame = read_results(run_dir / "results.csv")
     if frame.empty:
         raise ValueError(f"{run_dir / 'results.csv'} holds no rows yet")
     written = [run_dir / "summary.md", run_dir / "accuracy.png", run_dir / "pid.png"]
-    atomic_write_text(written[0], markdown_summary(frame, title))
-    plot_accuracy(frame, written[1])
+    atomic_write_text(written[0], markdown_summary(frame, title, probe))
+    plot_accuracy(frame, written[1], probe)
     plot_pid(frame, written[2])
     if frame["usable_bits"].notna().any():
         plot_usable(frame, run_dir / "usable.png")

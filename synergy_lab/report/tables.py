@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from itertools import combinations
 
+import numpy as np
 import pandas as pd
 
 from synergy_lab.measure import paired_difference, seed_summary
@@ -76,7 +77,7 @@ def to_markdown(table: pd.DataFrame, index: bool = True) -> str:
 
 
 def accuracy_table(frame: pd.DataFrame) -> pd.DataFrame:
-    """Methods x labels table of linear-probe test accuracy, 'mean ± std' over seeds."""
+    """Methods x labels table of probe test accuracy, 'mean ± std' over seeds."""
     methods, labels = _ordered(frame["method"]), _ordered(frame["label"])
     cells = {
         label: [
@@ -158,7 +159,9 @@ def pairwise_table(
 ) -> pd.DataFrame:
     """Every pair of methods on ``label``: mean of (A - B) over shared seeds, 95 % t-interval.
 
-    Columns: A, B, seeds, mean diff, 95% interval, excludes 0 ("yes" / "no"; "—" below 2 seeds).
+    Columns: A, B, seeds, mean diff, 95% interval, excludes 0 ("yes" / "no"; "—" below 2 seeds;
+    "spread 0 over n seeds: not estimable" when every seed's difference is the same, since a
+    zero-width interval from a few seeds says nothing about the spread).
     """
     if label not in set(frame["label"]):
         raise ValueError(f"label {label!r} is not in the results; labels: {_ordered(frame.label)}")
@@ -172,6 +175,9 @@ def pairwise_table(
             _per_seed(frame, b, label, column).to_dict(),
         )
         enough = diff.n >= 2
+        # Equal differences on every seed: a zero-width t-interval is no evidence of anything.
+        flat = enough and diff.sd <= 1e-12 * max(1.0, abs(diff.mean))
+        verdict = ("yes" if diff.excludes_zero else "no") if enough else "—"
         rows.append(
             {
                 "A": a,
@@ -179,9 +185,11 @@ def pairwise_table(
                 "seeds": diff.n,
                 "mean diff (A - B)": f"{diff.mean:+.{digits}f}" if diff.n else "—",
                 "95% interval": (
-                    f"[{diff.low:+.{digits}f}, {diff.high:+.{digits}f}]" if enough else "—"
+                    f"[{diff.low:+.{digits}f}, {diff.high:+.{digits}f}]"
+                    if enough and not flat
+                    else "—"
                 ),
-                "excludes 0": ("yes" if diff.excludes_zero else "no") if enough else "—",
+                "excludes 0": (f"spread 0 over {diff.n} seeds: not estimable" if flat else verdict),
             }
         )
     return pd.DataFrame(rows)
@@ -192,8 +200,42 @@ def _heading(frame: pd.DataFrame, title: str) -> str:
     return title or f"{task}: {', '.join(_ordered(frame['method']))}"
 
 
-def markdown_summary(frame: pd.DataFrame, title: str = "") -> str:
-    """The run's tables as markdown: what was measured, on how many samples and seeds."""
+def probe_title(kind: str) -> str:
+    """How a probe kind is named in headings and axes: 'linear' -> 'Linear-probe'."""
+    return {"linear": "Linear-probe", "mlp": "MLP-probe"}.get(kind, f"{kind}-probe")
+
+
+#: Bits by which a label's I(X1, X2; Y) must fall short of H(Y) for `captured` to be shown.
+CAPTURED_TOLERANCE = 0.01
+
+
+def label_entropy(frame: pd.DataFrame) -> pd.Series:
+    """Per label, H(Y) (bits) as far as results.csv tells it: the larger of the ground truth's
+    I(X1, X2; Y) and -log2(chance accuracy). Both are lower bounds of H(Y); the first is exact
+    for a label that (X1, X2) determine, the second for a balanced label. NaN if neither."""
+    truth = frame.groupby("label", sort=False)[[f"gt_{p}" for p in PID.PARTS]].mean()
+    total = truth.sum(axis=1, min_count=len(PID.PARTS))
+    chance = frame.groupby("label", sort=False)["chance_accuracy"].mean()
+    balanced = -np.log2(chance.where(chance > 0))
+    return pd.concat([total, balanced], axis=1).max(axis=1)
+
+
+def captured_says_more(frame: pd.DataFrame) -> bool:
+    """Whether `captured` (usable bits / I(X1, X2; Y)) differs from usable bits / H(Y): some
+    label's I(X1, X2; Y) is more than :data:`CAPTURED_TOLERANCE` bits below H(Y)."""
+    if not frame["captured"].notna().any():
+        return False
+    truth = frame.groupby("label", sort=False)[[f"gt_{p}" for p in PID.PARTS]].mean()
+    total = truth.sum(axis=1, min_count=len(PID.PARTS))
+    gap = label_entropy(frame) - total
+    return bool((gap > CAPTURED_TOLERANCE).any())
+
+
+def markdown_summary(frame: pd.DataFrame, title: str = "", probe: str = "linear") -> str:
+    """The run's tables as markdown: what was measured, on how many samples and seeds.
+
+    ``probe`` is the probe kind the accuracies come from (linear or mlp; see folders.probe_kind).
+    """
     seeds = sorted(frame["seed"].unique().tolist())
     n_test = frame["n_test"].dropna()
     size = f"n = {int(n_test.iloc[0])} test samples per cell" if len(n_test) else "n not recorded"
@@ -208,7 +250,7 @@ def markdown_summary(frame: pd.DataFrame, title: str = "") -> str:
         + REFERENCE_NOTE
         + ("" if has_new else " (Runs written before that change trained it on the train split.)"),
         "",
-        "## Linear-probe test accuracy",
+        f"## {probe_title(probe)} test accuracy",
         "",
         to_markdown(metric_table(frame, "probe_accuracy")),
         "",
@@ -227,7 +269,7 @@ def markdown_summary(frame: pd.DataFrame, title: str = "") -> str:
             to_markdown(metric_table(frame, "usable_bits")),
             "",
         ]
-        if frame["captured"].notna().any():
+        if captured_says_more(frame):  # where I(X1, X2; Y) = H(Y) it repeats usable bits
             lines += ["Captured fraction:", "", to_markdown(metric_table(frame, "captured")), ""]
     else:
         lines += ["(This results file predates usable bits and intervals; rerun to get them.)", ""]

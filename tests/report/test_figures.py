@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from synergy_lab.pid import PID
 from synergy_lab.report import method_colour
 
 
@@ -59,3 +60,61 @@ def test_bars_and_grid_points_use_the_t_interval_of_the_mean():
     one = _mean_halfwidth(pd.Series([0.7]))
     assert one[0] == 0.7 and np.isnan(one[1]) and one[2] == 1
     assert np.isnan(_interval(pd.Series([0.7]))[1:]).all()
+
+
+def _spy_axes(monkeypatch) -> dict:
+    import matplotlib.pyplot as plt
+
+    import synergy_lab.report.figures as figures
+
+    captured: dict = {}
+    real = plt.subplots
+
+    def spy(*args, **kwargs):
+        fig, axes = real(*args, **kwargs)
+        captured["fig"], captured["axes"] = fig, np.atleast_1d(axes).ravel()
+        return fig, axes
+
+    monkeypatch.setattr(figures.plt, "subplots", spy)
+    monkeypatch.setattr(figures.plt, "close", lambda fig: None)
+    return captured
+
+
+def test_pid_panels_share_0_to_h_y_and_clip_intervals(tmp_path, results_frame, monkeypatch):
+    from synergy_lab.report import plot_pid
+
+    frame = results_frame(methods=("clip", "comm"), seeds=(0, 1), labels=("R", "S"))
+    for part in PID.PARTS:
+        frame[f"gt_{part}"] = 0.0
+        frame[f"pid_soft_{part}_corrected"] = 0.01
+    frame.loc[frame.label == "S", "gt_synergy"] = 1.0
+    frame.loc[frame.label == "R", "gt_redundancy"] = 1.0
+    frame["chance_accuracy"] = 0.5  # balanced binary labels: H(Y) = 1 bit
+    # two seeds 0.1 and 0.9: the t-interval of the mean runs from -4.6 to 5.6 bits
+    frame.loc[frame.label == "S", "pid_soft_synergy_corrected"] = [0.1, 0.9, 0.3, 0.35]
+    captured = _spy_axes(monkeypatch)
+    plot_pid(frame, tmp_path / "pid.png")
+    axes = captured["axes"]
+    assert [ax.get_ylim() for ax in axes] == [pytest.approx((0, 1.05))] * 2
+    tops = [
+        segment[:, 1].max()
+        for ax in axes
+        for collection in ax.collections
+        for segment in getattr(collection, "get_segments", list)()
+    ]
+    assert tops and max(tops) == pytest.approx(1.0)  # clipped at H(Y)
+    assert "intervals clipped to [0, H(Y)]" in captured["fig"]._suptitle.get_text()
+
+
+def test_grid_accuracy_axis_runs_from_chance_to_one(tmp_path, results_frame, monkeypatch):
+    from synergy_lab.report import plot_grid
+
+    base = results_frame(methods=("comm",), seeds=(0, 1, 2), labels=("R", "S"))
+    frame = pd.concat([base.assign(**{"task.noise": v}) for v in (0.25, 0.5)], ignore_index=True)
+    frame["probe_accuracy"] = np.linspace(0.9731, 0.9738, len(frame))
+    frame["usable_bits"] = np.nan
+    frame["chance_accuracy"] = 0.5
+    captured = _spy_axes(monkeypatch)
+    plot_grid(frame, "task.noise", tmp_path / "grid.png")
+    limits = [ax.get_ylim() for ax in captured["axes"]]
+    assert limits == [pytest.approx((0.48, 1.02))] * 2  # one axis, not 0.9731-0.9738

@@ -7,11 +7,7 @@ import pytest
 
 from synergy_lab.files import atomic_write_csv
 from synergy_lab.report import compare_runs, write_report
-from synergy_lab.results import (
-    CURVE_COLUMNS,
-    DYNAMICS_COLUMNS,
-    REQUIRED_RESULT_COLUMNS,
-)
+from synergy_lab.results import CURVE_COLUMNS, DYNAMICS_COLUMNS, REQUIRED_RESULT_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -74,3 +70,52 @@ def test_write_report_rejects_an_empty_results_file(tmp_path: Path, results_fram
     atomic_write_csv(tmp_path / "results.csv", results_frame().iloc[:0])
     with pytest.raises(ValueError, match="no rows"):
         write_report(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("name", "record"),
+    [
+        ("probe.json", {"probe": {"kind": "mlp"}}),
+        ("config.json", {"config": {"probe": {"kind": "mlp"}}}),
+    ],
+)
+def test_report_names_the_probe_of_the_folder(
+    tmp_path: Path, results_frame, monkeypatch, name, record
+):
+    import json
+
+    import synergy_lab.report.figures as figures
+
+    atomic_write_csv(tmp_path / "results.csv", results_frame(seeds=(0,)))
+    (tmp_path / name).write_text(json.dumps(record))
+    labels: list[str] = []
+    real = figures.plt.Axes.set_ylabel
+    monkeypatch.setattr(
+        figures.plt.Axes,
+        "set_ylabel",
+        lambda ax, text, **k: labels.append(text) or real(ax, text, **k),
+    )
+    real_set = figures.plt.Axes.set
+    monkeypatch.setattr(
+        figures.plt.Axes,
+        "set",
+        lambda ax, **k: labels.append(k.get("ylabel", "")) or real_set(ax, **k),
+    )
+    write_report(tmp_path)
+    summary = (tmp_path / "summary.md").read_text()
+    assert "## MLP-probe test accuracy" in summary and "Linear-probe" not in summary
+    assert "mlp-probe test accuracy" in labels and "linear-probe test accuracy" not in labels
+
+
+def test_compare_says_zero_spread_is_not_estimable(tmp_path: Path, results_frame):
+    from typer.testing import CliRunner
+
+    from synergy_lab.cli import app
+
+    frame = results_frame(methods=("clip", "comm"), seeds=(0, 1), labels=("S",))
+    frame["probe_accuracy"] = [0.9, 0.8, 0.873, 0.773]  # clip - comm = +0.027 on both seeds
+    atomic_write_csv(tmp_path / "results.csv", frame)
+    result = CliRunner().invoke(app, ["compare", str(tmp_path), "--label", "S"])
+    assert result.exit_code == 0, result.output
+    row = result.output.splitlines()[-1]
+    assert row == "| clip | comm | 2 | +0.027 | — | spread 0 over 2 seeds: not estimable |"

@@ -80,3 +80,39 @@ def test_accuracy_intervals_in_tables_stay_within_zero_and_one(results_frame):
     assert accuracy.endswith(", 1.000]"), accuracy
     bits = metric_table(frame, "usable_bits").loc["comm", "S"]
     assert float(bits.split(", ")[-1].rstrip("]")) > 1.0, bits  # bits are not clipped
+
+
+def test_pairwise_with_zero_spread_says_not_estimable(results_frame):
+    frame = results_frame(methods=("a", "b"), seeds=(0, 1), labels=("S",))
+    frame["probe_accuracy"] = [0.9, 0.8, 0.873, 0.773]  # a - b = +0.027 on both seeds
+    row = pairwise_table(frame, "S").iloc[0]
+    assert row["mean diff (A - B)"] == "+0.027"
+    assert row["95% interval"] == "—"
+    assert row["excludes 0"] == "spread 0 over 2 seeds: not estimable"
+    frame["probe_accuracy"] = [0.9, 0.8, 0.9, 0.8]  # identical methods
+    row = pairwise_table(frame, "S").iloc[0]
+    assert row["excludes 0"] == "spread 0 over 2 seeds: not estimable"
+
+
+def _one_bit_labels(results_frame, chance: float):
+    frame = results_frame(methods=("comm",), seeds=(0, 1), labels=("S",))
+    frame[["gt_redundancy", "gt_unique1", "gt_unique2", "gt_synergy"]] = [0.0, 0.0, 0.0, 1.0]
+    frame["chance_accuracy"] = chance
+    frame["usable_bits"] = [0.4, 0.6]
+    frame["captured"] = frame["usable_bits"] / 1.0
+    return frame
+
+
+def test_captured_fraction_only_where_it_differs_from_usable_bits(results_frame):
+    # I(X1, X2; Y) = H(Y) = 1 bit (balanced binary label): captured would repeat usable bits
+    text = markdown_summary(_one_bit_labels(results_frame, 0.5))
+    assert "## Usable information (bits)" in text and "Captured fraction:" not in text
+    # a balanced 4-class label (H(Y) = 2 bits) of which (X1, X2) tell 1 bit: shown
+    assert "Captured fraction:" in markdown_summary(_one_bit_labels(results_frame, 0.25))
+
+
+def test_summary_names_the_probe_used(results_frame):
+    frame = results_frame(methods=("comm",), seeds=(0,), labels=("S",))
+    assert "## Linear-probe test accuracy" in markdown_summary(frame)
+    text = markdown_summary(frame, probe="mlp")
+    assert "## MLP-probe test accuracy" in text and "Linear-probe" not in text
