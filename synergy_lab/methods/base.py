@@ -38,6 +38,16 @@ def check_temperature(value: float, owner: str) -> None:
         raise ValueError(f"{owner}.temperature must be > 0; got {value}")
 
 
+@dataclass(frozen=True)
+class TemperatureSettings:
+    """Settings of a method whose loss is InfoNCE terms at one softmax temperature (tau)."""
+
+    temperature: float = 0.1  # tau of every InfoNCE term
+
+    def __post_init__(self) -> None:
+        check_temperature(self.temperature, type(self).__name__)
+
+
 def check_at_least(owner: str, name: str, value: float, low: float) -> None:
     """``owner.name`` must be >= ``low`` (one line naming the setting)."""
     if not value >= low:

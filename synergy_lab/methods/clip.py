@@ -19,8 +19,8 @@ from synergy_lab.methods.base import (
     LossOutput,
     Method,
     MethodContext,
+    TemperatureSettings,
     check_settings,
-    check_temperature,
 )
 from synergy_lab.methods.nce import info_nce
 from synergy_lab.models import FusionModel
@@ -51,13 +51,8 @@ def concat_unimodal(model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:
 
 
 @dataclass(frozen=True)
-class CLIPSettings:
+class CLIPSettings(TemperatureSettings):
     """Settings of CLIP-style training ([method.clip])."""
-
-    temperature: float = 0.1  # softmax temperature of the InfoNCE terms
-
-    def __post_init__(self) -> None:
-        check_temperature(self.temperature, "CLIPSettings")
 
 
 class CLIP(Method):

@@ -25,8 +25,8 @@ from synergy_lab.methods.base import (
     LossOutput,
     Method,
     MethodContext,
+    TemperatureSettings,
     check_settings,
-    check_temperature,
 )
 from synergy_lab.methods.clip import fuse_unimodal
 from synergy_lab.methods.nce import nt_xent
@@ -100,13 +100,8 @@ def comm_terms(
 
 
 @dataclass(frozen=True)
-class CoMMSettings:
+class CoMMSettings(TemperatureSettings):
     """Settings of CoMM training ([method.comm])."""
-
-    temperature: float = 0.1  # softmax temperature of the InfoNCE terms
-
-    def __post_init__(self) -> None:
-        check_temperature(self.temperature, "CoMMSettings")
 
 
 class CoMM(Method):

@@ -59,9 +59,9 @@ from synergy_lab.methods.base import (
     LossOutput,
     Method,
     MethodContext,
+    TemperatureSettings,
     check_at_least,
     check_settings,
-    check_temperature,
 )
 from synergy_lab.methods.nce import nt_xent
 from synergy_lab.models import AttentionPooling, FusionModel, ProjectionHead
@@ -131,18 +131,17 @@ def coral_loss(
 
 
 @dataclass(frozen=True)
-class COrALSettings:
+class COrALSettings(TemperatureSettings):
     """Settings of COrAL ([method.coral])."""
 
-    temperature: float = 0.1  # tau of the NT-Xent terms
     mask_ratio: float = 0.75  # chance a fusion token of the masked modality is zeroed
     ortho_weight: float = 10.0  # weight of the squared-cosine orthogonality terms
     unique_weight: float = 1.0  # weight of the two unique-path NT-Xent terms
     shared_weight: float = 1.0  # weight of the fused-path NT-Xent term
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         owner = "COrALSettings"
-        check_temperature(self.temperature, owner)
         if not 0 <= self.mask_ratio < 1:
             raise ValueError(f"{owner}.mask_ratio must be in [0, 1); got {self.mask_ratio}")
         for name in ("ortho_weight", "unique_weight", "shared_weight"):

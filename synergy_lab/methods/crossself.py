@@ -20,8 +20,8 @@ from synergy_lab.methods.base import (
     LossOutput,
     Method,
     MethodContext,
+    TemperatureSettings,
     check_settings,
-    check_temperature,
 )
 from synergy_lab.methods.clip import concat_unimodal, fuse_unimodal
 from synergy_lab.methods.nce import info_nce, nt_xent
@@ -29,13 +29,8 @@ from synergy_lab.models import FusionModel
 
 
 @dataclass(frozen=True)
-class CrossSelfSettings:
+class CrossSelfSettings(TemperatureSettings):
     """Settings of Cross+Self training ([method.crossself])."""
-
-    temperature: float = 0.1  # softmax temperature of the InfoNCE terms
-
-    def __post_init__(self) -> None:
-        check_temperature(self.temperature, "CrossSelfSettings")
 
 
 class CrossSelf(Method):

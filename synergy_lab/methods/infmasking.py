@@ -42,9 +42,9 @@ from synergy_lab.methods.base import (
     LossOutput,
     Method,
     MethodContext,
+    TemperatureSettings,
     check_at_least,
     check_settings,
-    check_temperature,
 )
 from synergy_lab.methods.comm import comm_terms
 from synergy_lab.models import FusionModel
@@ -158,10 +158,10 @@ def average_masked_nce(q: Tensor, k: Tensor, temperature: float) -> Tensor:
 
 
 @dataclass(frozen=True)
-class InfMaskingSettings:
-    """Settings of InfMasking ([method.infmasking]); the paper's symbols in the comments."""
+class InfMaskingSettings(TemperatureSettings):
+    """Settings of InfMasking ([method.infmasking]): ``temperature`` (tau) and the masking
+    settings below, the paper's symbols in the comments."""
 
-    temperature: float = 0.1  # tau of every InfoNCE term
     mask_ratio: float = 0.7  # rho: fraction of each modality's tokens masked
     num_masks: int = 4  # T: masked fused views per augmentation
     mask_lambda: float = 1.0  # final weight lambda of the covariance term
@@ -170,8 +170,8 @@ class InfMaskingSettings:
     mask_weight: float = 1.0  # w: weight of the two L_mask terms against CoMM's L_i
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         owner = "InfMaskingSettings"
-        check_temperature(self.temperature, owner)
         if not 0 < self.mask_ratio < 1:
             raise ValueError(f"{owner}.mask_ratio must be in (0, 1); got {self.mask_ratio}")
         check_at_least(owner, "num_masks", self.num_masks, 1)
