@@ -75,7 +75,7 @@ class TrainConfig:
     val_fraction: float = 0.1  # converged: share of the training split held out for the check
     eval_every: int = 25  # converged: optimisation steps between two checks (K)
     tol: float = 0.01  # converged: relative drop of the best held-out loss that counts
-    patience: int = 6  # converged: checks without such a drop before training stops
+    patience: int = 10  # converged: checks without such a drop before training stops
     max_epochs: int = 100  # converged: cap, in epochs over the rows not held out
 
     def __post_init__(self) -> None:
