@@ -106,6 +106,10 @@ def test_log_loss_and_temperature_by_hand():
     y = (rng.random(20000)[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
     assert fit_temperature(5 * logits, y) == pytest.approx(5.0, rel=0.05)
     assert fit_temperature(logits, y) == pytest.approx(1.0, rel=0.05)
+    # under-confident logits l / 4 are left alone: T only softens
+    assert fit_temperature(logits / 4, y) == 1.0
+    # separable logits: no finite optimum below 1, and no sharpening
+    assert fit_temperature(np.eye(2)[np.array([0, 1, 1])] * 3, np.array([0, 1, 1])) == 1.0
 
 
 def test_calibrated_probe_gives_about_zero_usable_bits_when_labels_ignore_z():
