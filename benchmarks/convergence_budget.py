@@ -12,7 +12,11 @@ Two modes, each small enough for a shared 2-core CPU (one torch thread):
   accuracy on test (95 % bootstrap interval over test samples); then over seeds the mean and
   t-interval of each, and of the paired difference converged - fixed.
 
+* ``--mode annealed``: the fixed budget (cosine to 0) stretched to ``--epochs`` epochs, e.g.
+  as many as a converged run took; separates "trained longer" from "lr never annealed".
+
     python benchmarks/convergence_budget.py --mode curves [--cap 40]
+    python benchmarks/convergence_budget.py --mode annealed --epochs 60 --methods infmasking
     python benchmarks/convergence_budget.py --mode compare [--seeds 0,1,2] [--task xor]
         [--methods infmasking,comm,clip,supervised]
 """
@@ -146,21 +150,46 @@ def compare(methods: list[str], task: str, seeds: list[int], label: str) -> None
         )
 
 
+def annealed(methods: list[str], task: str, seeds: list[int], label: str, epochs: int) -> None:
+    config = TrainConfig(progress=False, device="cpu", budget="fixed", epochs=epochs)
+    for seed in seeds:
+        data = load(task, seed)
+        for method in methods:
+            began = time.perf_counter()
+            trained = train(
+                method,
+                data,
+                dataclasses.replace(config, seed=seed),
+                method_config=MethodConfig(supervised_label=label),
+            )
+            row = s_accuracy(trained, data, label)
+            print(
+                f"seed {seed} {method:10s} fixed {epochs} epochs (cosine) steps "
+                f"{trained.steps_trained:5d} {label} acc {row['acc']:.3f} [{row['low']:.3f}, "
+                f"{row['high']:.3f}]  {time.perf_counter() - began:.0f} s",
+                flush=True,
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--mode", choices=("curves", "compare"), default="compare")
+    parser.add_argument("--mode", choices=("curves", "compare", "annealed"), default="compare")
     parser.add_argument("--task", default="xor")
     parser.add_argument("--methods", default="infmasking,comm,clip,supervised")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--label", default="S")
     parser.add_argument("--cap", type=int, default=40, help="curves: epochs of the long run")
+    parser.add_argument("--epochs", type=int, default=60, help="annealed: epochs of the run")
     args = parser.parse_args()
     torch.set_num_threads(1)
     methods = args.methods.split(",")
+    seeds = [int(s) for s in args.seeds.split(",")]
     if args.mode == "curves":
         curves(methods, args.task, args.cap)
+    elif args.mode == "annealed":
+        annealed(methods, args.task, seeds, args.label, args.epochs)
     else:
-        compare(methods, args.task, [int(s) for s in args.seeds.split(",")], args.label)
+        compare(methods, args.task, seeds, args.label)
 
 
 if __name__ == "__main__":
