@@ -186,7 +186,8 @@ class TrainedModel:
     """A trained (or, for ``random``, untouched) model with its method, configs and loss curve.
 
     ``loss_curve`` holds one dict per optimisation step: ``step``, ``epoch``, ``lr``, ``loss``
-    (nats) and the method's logged parts. ``train_seconds`` is the wall time of the loop.
+    (nats) and the method's logged parts. ``train_seconds`` is the wall time of the loop
+    (held-out checks included).
     ``steps_trained`` optimisation steps were taken; ``stop_reason`` is "fixed" (the fixed
     budget ran out), "converged" (the held-out loss stopped improving), "cap" (``max_epochs``
     reached first) or "untrained"; ``best_step`` is the step whose weights these are and
