@@ -101,15 +101,20 @@ def curves(methods: list[str], task: str, cap: int) -> None:
                 print(f"({every}, {tol}, {patience}): " + "; ".join(cells), flush=True)
 
 
-def compare(methods: list[str], task: str, seeds: list[int], label: str) -> None:
+def compare(
+    methods: list[str], task: str, seeds: list[int], label: str, budgets: list[str]
+) -> None:
     fixed = TrainConfig(progress=False, device="cpu", budget="fixed")
     converged = TrainConfig(progress=False, device="cpu")
     print(f"fixed: {fixed.epochs} epochs; converged: {converged}")
+    configs = [
+        (name, c) for name, c in (("fixed", fixed), ("converged", converged)) if name in budgets
+    ]
     table: dict[tuple[str, str], dict[int, dict[str, float]]] = {}
     for seed in seeds:
         data = load(task, seed)
         for method in methods:
-            for name, config in (("fixed", fixed), ("converged", converged)):
+            for name, config in configs:
                 began = time.perf_counter()
                 trained = train(
                     method,
@@ -131,7 +136,7 @@ def compare(methods: list[str], task: str, seeds: list[int], label: str) -> None
                 )
     print(f"\nover seeds {seeds}: mean [95 % t-interval] (range)")
     for method in methods:
-        for name in ("fixed", "converged"):
+        for name, _ in configs:
             rows = table[(method, name)]
             for key in ("steps", "best", "acc"):
                 values = [rows[s][key] for s in seeds]
@@ -140,6 +145,8 @@ def compare(methods: list[str], task: str, seeds: list[int], label: str) -> None
                     f"{method:10s} {name:9s} {key:5s} {summary.mean:8.3f} "
                     f"[{summary.low:.3f}, {summary.high:.3f}] ({min(values):.3f}-{max(values):.3f})"
                 )
+        if len(configs) < 2:
+            continue
         diff = paired_difference(
             {s: table[(method, "converged")][s]["acc"] for s in seeds},
             {s: table[(method, "fixed")][s]["acc"] for s in seeds},
@@ -178,6 +185,7 @@ def main() -> None:
     parser.add_argument("--methods", default="infmasking,comm,clip,supervised")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--label", default="S")
+    parser.add_argument("--budgets", default="fixed,converged", help="compare: which to train")
     parser.add_argument("--cap", type=int, default=40, help="curves: epochs of the long run")
     parser.add_argument("--epochs", type=int, default=60, help="annealed: epochs of the run")
     args = parser.parse_args()
@@ -189,7 +197,7 @@ def main() -> None:
     elif args.mode == "annealed":
         annealed(methods, args.task, seeds, args.label, args.epochs)
     else:
-        compare(methods, args.task, seeds, args.label)
+        compare(methods, args.task, seeds, args.label, args.budgets.split(","))
 
 
 if __name__ == "__main__":

@@ -52,11 +52,14 @@ class TrainConfig:
     ``budget = "converged"``: ``val_fraction`` of the training split is held out; every
     ``eval_every`` steps the method's loss on it (nats) is checked; training stops when the
     last ``patience`` checks did not improve the best by a relative ``tol``, or after
-    ``max_epochs`` epochs. The horizon of warm-up and ramps is then ``epochs`` epochs' worth of
-    steps (``progress`` reaches 1 there and holds) and after warm-up the lr stays at its peak:
-    no schedule needs to know where training will stop, so the run up to any step is the same
-    whatever the cap (``cosine`` applies to the fixed budget only). Defaults: see
-    ``benchmarks/convergence_budget.py``.
+    ``max_epochs`` epochs; then the lr decays linearly to 0 over ``cooldown_fraction`` times the
+    steps taken so far, and training ends (a warmup-stable-decay schedule: Hägele et al., 2024,
+    "Scaling laws and compute-optimal training beyond fixed training durations", find a 10-20 %
+    cooldown matches a cosine run of the same length). The horizon of warm-up and ramps is
+    ``epochs`` epochs' worth of steps (``progress`` reaches 1 there and holds) and the lr stays
+    at its peak until the cooldown: no schedule needs to know where training will stop, so the
+    run up to the plateau is the same whatever the cap (``cosine`` applies to the fixed budget
+    only). Defaults: measured in ``benchmarks/convergence_budget.py``.
     """
 
     epochs: int = 10
@@ -76,7 +79,8 @@ class TrainConfig:
     eval_every: int = 25  # converged: optimisation steps between two checks (K)
     tol: float = 0.01  # converged: relative drop of the best held-out loss that counts
     patience: int = 10  # converged: checks without such a drop before training stops
-    max_epochs: int = 100  # converged: cap, in epochs over the rows not held out
+    max_epochs: int = 100  # converged: cap of the stable phase, in epochs over rows not held out
+    cooldown_fraction: float = 0.2  # converged: final linear lr decay, x the steps before it
 
     def __post_init__(self) -> None:
         if self.split not in ("train", "val"):
@@ -113,6 +117,10 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.patience must be >= 1; got {self.patience}")
         if self.max_epochs < 1:
             raise ValueError(f"TrainConfig.max_epochs must be >= 1; got {self.max_epochs}")
+        if not 0 <= self.cooldown_fraction <= 1:
+            raise ValueError(
+                f"TrainConfig.cooldown_fraction must be in [0, 1]; got {self.cooldown_fraction}"
+            )
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -148,6 +156,17 @@ def lr_factor(step: int, total_steps: int, warmup_steps: int, cosine: bool) -> f
         return 1.0
     progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
     return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
+
+
+def cooldown_factor(step: int, start: float, length: int) -> float:
+    """Multiplier of the lr at ``step`` in a final linear decay of ``length`` steps from ``start``.
+
+    1 before ``start``, then (start + length - step) / length: 1 at the first decay step, 1 /
+    length at the last, 0 after.
+    """
+    if step < start:
+        return 1.0
+    return max(0.0, (start + length - step) / max(1, length))
 
 
 def checks_without_improvement(losses: list[float], tol: float) -> int:
@@ -403,8 +422,12 @@ def train(
     params = [p for p in [*model.parameters(), *method.parameters()] if p.requires_grad]
     optimizer = make_optimizer(params, config)
     cosine = config.cosine and not converging
+    cooldown: list[Any] = [math.inf, 1]  # converged: first step and length of the final decay
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(step, horizon, warmup_steps, cosine)
+        optimizer,
+        lambda step: (
+            lr_factor(step, horizon, warmup_steps, cosine) * cooldown_factor(step, *cooldown)
+        ),
     )
     use_autocast = device.type == "cuda"
 
@@ -497,10 +520,12 @@ def train(
         disable=not config.progress or max_steps == 0,
     )
     step, stop_reason = 0, "fixed" if method.trainable else "untrained"
+    stop_at = max_steps  # the fixed budget's end, or the cap of the converged stable phase
+    stable = converging  # converged: before the final decay
     if converging and method.trainable:
-        stop_reason = "cap"
         checked(0)
-    for epoch in range(max_epochs):
+    epoch = 0
+    while step < stop_at:
         order = torch.randperm(n, generator=shuffle_generator).to(device)
         for b in range(steps_per_epoch):
             idx = order[b * batch_size : (b + 1) * batch_size]
@@ -533,13 +558,16 @@ def train(
             bar.update(1)
             if step % 10 == 0 or step == max_steps:
                 bar.set_postfix(loss=f"{value:.3f}")
-            if converging and (step % config.eval_every == 0 or step == max_steps):
-                if checked(step):
-                    stop_reason = "converged"
-                    break
+            if converging and (step % config.eval_every == 0 or step == stop_at):
+                plateau = checked(step)
+                if stable and (plateau or step == stop_at):  # the stable phase ends: decay
+                    stable, stop_reason = False, "converged" if plateau else "cap"
+                    cooldown[:] = [step, int(round(config.cooldown_fraction * step))]
+                    stop_at = step + cooldown[1]
+            if step == stop_at:
+                break
         call_hook(epoch + 1)
-        if stop_reason == "converged":
-            break
+        epoch += 1
     bar.close()
     if best is not None:  # converged budget: back to the weights of the best check
         model.load_state_dict(best[2][0])

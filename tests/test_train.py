@@ -17,6 +17,7 @@ from synergy_lab.train import (
     TrainConfig,
     TrainedModel,
     checks_without_improvement,
+    cooldown_factor,
     lr_factor,
     resolve_device,
     train,
@@ -28,7 +29,9 @@ TINY = ModelConfig(
 )
 FAST = TrainConfig(epochs=1, batch_size=16, progress=False, device="cpu", seed=3, budget="fixed")
 # the converged budget on xor_like: 5 of the 51 training rows held out, 46 // 16 = 2 steps/epoch
-CONVERGE = dataclasses.replace(FAST, budget="converged", eval_every=2, max_epochs=3)
+CONVERGE = dataclasses.replace(
+    FAST, budget="converged", eval_every=2, max_epochs=3, cooldown_fraction=0.0
+)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -213,6 +216,7 @@ def test_bad_arguments_are_rejected() -> None:
         ({"tol": -0.1}, "tol"),
         ({"patience": 0}, "patience"),
         ({"max_epochs": 0}, "max_epochs"),
+        ({"cooldown_fraction": 1.5}, "cooldown_fraction"),
     ]:
         with pytest.raises(ValueError, match=name):
             TrainConfig(**kwargs)  # type: ignore[arg-type]
@@ -332,3 +336,29 @@ def test_converged_budget_trains_images_and_checkpoints_its_record(tmp_path: Pat
     old = TrainedModel.load(path)
     assert old.train_config.budget == "fixed" and old.stop_reason == "fixed"
     assert old.steps_trained == len(trained.loss_curve)
+
+
+def test_cooldown_factor_decays_linearly_to_zero() -> None:
+    assert [cooldown_factor(s, 4, 4) for s in range(3, 10)] == [1.0, 1.0, 0.75, 0.5, 0.25, 0, 0]
+    assert cooldown_factor(10**6, math.inf, 1) == 1.0  # no decay scheduled
+    assert cooldown_factor(5, 5, 0) == 0.0
+
+
+def test_converged_budget_ends_with_a_linear_decay_after_the_plateau() -> None:
+    data = xor_like()
+    config = dataclasses.replace(CONVERGE, max_epochs=50, patience=1, cooldown_fraction=0.5)
+    plain = train("clip", data, dataclasses.replace(config, cooldown_fraction=0.0), TINY)
+    cooled = train("clip", data, config, TINY)
+    plateau = plain.steps_trained  # the same run up to the plateau, then 50 % more steps
+    assert cooled.stop_reason == "converged" and cooled.steps_trained == plateau + plateau // 2
+    assert cooled.loss_curve[:plateau] == plain.loss_curve
+    lrs = [entry["lr"] for entry in cooled.loss_curve[plateau:]]
+    length = plateau // 2
+    assert lrs == pytest.approx([1e-3 * (length - k) / length for k in range(length)])
+    checks = [entry["step"] for entry in cooled.val_curve]
+    assert checks[-1] == cooled.steps_trained and plateau in checks  # checks go on, no stop
+    best = min(cooled.val_curve, key=lambda entry: entry["val_loss"])
+    assert cooled.best_step == best["step"]
+    # the cap ends the stable phase too, and the decay follows it
+    capped = train("clip", data, dataclasses.replace(config, max_epochs=2, patience=100), TINY)
+    assert capped.stop_reason == "cap" and capped.steps_trained == 4 + 2
