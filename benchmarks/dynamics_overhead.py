@@ -30,7 +30,7 @@ def main() -> None:
     torch.set_num_threads(1)
     print(f"load average before: {os.getloadavg()}; torch threads: {torch.get_num_threads()}")
     data = synthetic.make_dataset("xor", synthetic.TaskConfig(n_samples=args.samples), seed=0)
-    config = TrainConfig(epochs=args.epochs, progress=False, device="cpu")
+    config = TrainConfig(budget="fixed", epochs=args.epochs, progress=False, device="cpu")
     print(f"xor, {len(data.train)} training samples, {args.epochs} epochs, probes every epoch")
     for method in args.methods.split(","):
         rows: list[dict[str, object]] = []

@@ -34,7 +34,7 @@ def main() -> None:
         methods=("infmasking", "clip"),
         seeds=(0, 1),
         task_config=TaskConfig(n_samples=args.samples),
-        train=TrainConfig(epochs=args.epochs, progress=False, device="cpu"),
+        train=TrainConfig(budget="fixed", epochs=args.epochs, progress=False, device="cpu"),
     )
     cells = len(config.all_methods) * len(config.seeds)
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())

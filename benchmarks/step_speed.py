@@ -77,7 +77,7 @@ def _setup(samples: int) -> tuple[Any, Any]:
 
     torch.set_num_threads(1)
     data = synthetic.make_dataset("xor", synthetic.TaskConfig(n_samples=samples), seed=0)
-    return data, TrainConfig(epochs=1, progress=False, device="cpu")
+    return data, TrainConfig(budget="fixed", epochs=1, progress=False, device="cpu")
 
 
 def _kind(name: str) -> str:

@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     data = synthetic.make_dataset("xor", synthetic.TaskConfig(n_samples=args.samples), seed=0)
-    config = TrainConfig(epochs=1, progress=False)
+    config = TrainConfig(budget="fixed", epochs=1, progress=False)
     busy = [
         mp.get_context("spawn").Process(target=_busy, args=(time.time() + 600,), daemon=True)
         for _ in range(args.load)

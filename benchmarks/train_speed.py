@@ -83,7 +83,7 @@ def main() -> None:
             print("\ncuda: not available, skipped")
             continue
         device = resolve_device(device_name)
-        config = TrainConfig(epochs=args.epochs, progress=False, device=str(device))
+        config = TrainConfig(budget="fixed", epochs=args.epochs, progress=False, device=str(device))
         name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
         warmup = dataclasses.replace(config, epochs=1)
         train("comm", xor, warmup)  # lazy imports and first-call kernel set-up

@@ -239,7 +239,17 @@ def run(
             "initialisation. [default: 3]",
         ),
     ] = None,
-    epochs: Annotated[int | None, typer.Option(min=1, help="Training epochs.")] = None,
+    epochs: Annotated[
+        int | None,
+        typer.Option(min=1, help="Train a fixed number of epochs (implies --budget fixed)."),
+    ] = None,
+    budget: Annotated[
+        str | None,
+        typer.Option(
+            help="converged (stop when the method's own loss on held-out training rows stops "
+            "improving; the same rule for every method) or fixed (--epochs). [default: converged]"
+        ),
+    ] = None,
     batch_size: Annotated[int | None, typer.Option(min=2, help="Training batch size.")] = None,
     lr: Annotated[float | None, typer.Option(help="AdamW learning rate.")] = None,
     samples: Annotated[
@@ -326,7 +336,8 @@ def run(
                             probe_every=probe_every),
                 "task": {"n_samples": samples, "image_size": image_size},
                 "train": dict(epochs=epochs, batch_size=batch_size, lr=lr, device=device,
-                              progress=progress),
+                              progress=progress,
+                              budget=budget or ("fixed" if epochs is not None else None)),
                 "method": dict(mask_ratio=mask_ratio, num_masks=num_masks,
                                temperature=temperature),
                 "probe": {"kind": probe},
@@ -433,14 +444,26 @@ def compare(
         typer.Option(help="probe_accuracy, balanced_accuracy or usable_bits."),
     ] = "probe_accuracy",
 ) -> None:
-    """Every pair of methods on one label: mean difference paired by seed, 95 % interval."""
-    from synergy_lab.report import METRICS, compare_runs, to_markdown
+    """Every pair of methods on one label: mean difference paired by seed, Holm-adjusted over
+    the pairs shown; no ranking where the supervised reference did not learn the label."""
+    from synergy_lab.report import METRICS, compare_runs, read_runs, reference_gates, to_markdown
 
     with _clear_errors():
         if metric not in METRICS:
             raise ValueError(f"unknown metric {metric!r}; valid: {', '.join(METRICS)}")
         table = compare_runs(run_dirs, label, metric)
-    typer.echo(f"{METRICS[metric]} on label {label}, A - B paired by seed:")
+        gate = reference_gates(read_runs(run_dirs)).get(label)
+    if gate is not None and not gate.learned:
+        typer.echo(
+            f"{label} is not learned at this budget: the supervised reference's accuracy "
+            f"[{gate.low:.3f}, {gate.high:.3f}] holds chance ({gate.chance:.3f}); no ranking."
+        )
+        return
+    size = int((table["seeds"] >= 2).sum())
+    typer.echo(
+        f"{METRICS[metric]} on label {label}, A - B paired by seed, Holm-adjusted over the "
+        f"{size} pairs shown:"
+    )
     typer.echo(to_markdown(table, index=False))
 
 

@@ -369,6 +369,10 @@ def record_document(record: Mapping[str, Any]) -> dict[str, Any]:
     }
     # cells written before the trifeature paper protocol existed used what is now "single"
     document["task"] = {"trifeature_protocol": "single", **document["task"]}
+    # records written before the converged budget existed trained for a fixed number of epochs
+    document["train"] = {"budget": "fixed", **document["train"]}
+    # ... and read usable bits from the probe selected by accuracy, with no calibrated read-out
+    document["probe"] = {"calibrate": False, **document["probe"]}
     method = record.pop("method", {})
     if method and not all(isinstance(v, Mapping) for v in method.values()):
         method = {name: dataclasses.asdict(settings_from_record(name, method)) for name in METHODS}

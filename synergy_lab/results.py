@@ -38,7 +38,8 @@ REQUIRED_RESULT_COLUMNS: tuple[str, ...] = (
 )
 # Added later (issue 11): optional on read, filled with NaN for run folders written before them.
 # Accuracies are fractions, *_bits and pid_* are bits; *_low/*_high are 95 % bootstrap bounds
-# over test samples (pid_soft_*_low/high: the permutation-null range of the corrected part).
+# over test samples (pid_soft_*_low/high: the permutation-null range of the legacy corrected
+# part, raw - null mean, which can be negative and is not reported as a part).
 OPTIONAL_RESULT_COLUMNS: tuple[str, ...] = (
     "balanced_accuracy",
     "accuracy_low",
@@ -55,6 +56,15 @@ OPTIONAL_RESULT_COLUMNS: tuple[str, ...] = (
     *(f"pid_soft_{p}_corrected" for p in PID.PARTS),
     *(f"pid_soft_{p}_low" for p in PID.PARTS),
     *(f"pid_soft_{p}_high" for p in PID.PARTS),
+    # added with the converged budget (issue 27): H(Y), the soft PID's permutation test, and
+    # how each cell's training ended
+    "label_entropy",
+    *(f"pid_soft_{p}_null_mean" for p in PID.PARTS),
+    *(f"pid_soft_{p}_null_q95" for p in PID.PARTS),
+    *(f"pid_soft_{p}_p" for p in PID.PARTS),
+    "steps",
+    "stop_reason",
+    "trained_on",
 )
 RESULT_COLUMNS: tuple[str, ...] = REQUIRED_RESULT_COLUMNS + OPTIONAL_RESULT_COLUMNS
 DYNAMICS_COLUMNS: tuple[str, ...] = (
@@ -67,6 +77,7 @@ DYNAMICS_COLUMNS: tuple[str, ...] = (
 )
 CURVE_COLUMNS: tuple[str, ...] = ("method", "seed", "step", "part", "value")
 _TEXT_COLUMNS = {"task", "method", "label", "part"}
+_OPTIONAL_TEXT_COLUMNS = {"stop_reason", "trained_on"}
 _INT_COLUMNS = {"seed", "step", "epoch"}
 
 
@@ -110,6 +121,9 @@ def _read_table(
         if column not in frame.columns:
             frame[column] = np.nan
     for column in (*columns, *optional):
+        if column in _OPTIONAL_TEXT_COLUMNS:  # empty where it does not apply (or older files)
+            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+            continue
         if column in _TEXT_COLUMNS:
             if frame[column].isna().any():
                 raise ResultsFileError(f"{path} has empty cells in column {column!r}")

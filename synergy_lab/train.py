@@ -4,8 +4,14 @@
 shapes and the method from ``METHODS``, then runs AdamW over both with linear warm-up and a
 cosine decay, bf16 autocast on CUDA only, a progress bar and a NaN guard, and returns a
 :class:`TrainedModel` whose ``represent`` gives frozen numpy representations for the probes.
-Seeded: the same seed on CPU gives bit-identical weights, losses and representations. There is
-no model selection by validation, test or probe scores: the last step's weights are returned.
+Seeded: the same seed on CPU gives bit-identical weights, losses and representations.
+
+Two budgets, the same rule for every method. ``"fixed"``: ``epochs`` epochs, the last step's
+weights. ``"converged"`` (default): a slice of the training split is held out (no labels are
+read by a self-supervised loss), the method's own loss on it is checked every ``eval_every``
+steps, and training stops once it has not improved by ``tol`` (relative) for ``patience`` checks,
+or at ``max_epochs``; the weights of the best check are returned. No test or probe score is ever
+used to select anything.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from typing import IO, Any
 
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from synergy_lab.augment import AugmentConfig, make_augment
@@ -33,6 +39,9 @@ CHECKPOINT_VERSION = 1
 LOG_EVERY = 10  # steps between host transfers of the logged losses (and the NaN check)
 
 
+BUDGETS = ("converged", "fixed")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Optimisation settings, tuned with the default model on ``xor`` (< 2 min per method, CPU).
@@ -40,6 +49,18 @@ class TrainConfig:
     ``lr`` is AdamW's peak learning rate, reached after ``warmup_fraction`` of the steps and then
     (``cosine``) decayed to 0 along a half cosine. ``max_grad_norm`` = 0 turns clipping off.
     ``checkpoint``, if set, is where the trained model is saved at the end.
+
+    ``budget = "converged"``: ``val_fraction`` of the training split is held out; every
+    ``eval_every`` steps the method's loss on it (nats) is checked; training stops when the
+    last ``patience`` checks did not improve the best by a relative ``tol``, or after
+    ``max_epochs`` epochs; then the lr decays linearly to 0 over ``cooldown_fraction`` times the
+    steps taken so far, and training ends (a warmup-stable-decay schedule: Hägele et al., 2024,
+    "Scaling laws and compute-optimal training beyond fixed training durations", find a 10-20 %
+    cooldown matches a cosine run of the same length). The horizon of warm-up and ramps is
+    ``epochs`` epochs' worth of steps (``progress`` reaches 1 there and holds) and the lr stays
+    at its peak until the cooldown: no schedule needs to know where training will stop, so the
+    run up to the plateau is the same whatever the cap (``cosine`` applies to the fixed budget
+    only). Defaults: measured in ``benchmarks/convergence_budget.py``.
     """
 
     epochs: int = 10
@@ -54,6 +75,13 @@ class TrainConfig:
     progress: bool = True
     checkpoint: str | None = None
     split: str = "train"  # the split trained on: "train", or "val" (never "test")
+    budget: str = "converged"  # "converged" (held-out loss stops improving) | "fixed" (epochs)
+    val_fraction: float = 0.1  # converged: share of the training split held out for the check
+    eval_every: int = 25  # converged: optimisation steps between two checks (K)
+    tol: float = 0.01  # converged: relative drop of the best held-out loss that counts
+    patience: int = 10  # converged: checks without such a drop before training stops
+    max_epochs: int = 100  # converged: cap of the stable phase, in epochs over rows not held out
+    cooldown_fraction: float = 0.2  # converged: final linear lr decay, x the steps before it
 
     def __post_init__(self) -> None:
         if self.split not in ("train", "val"):
@@ -77,6 +105,22 @@ class TrainConfig:
         if not (self.device in ("auto", "cpu", "cuda") or self.device.startswith("cuda:")):
             raise ValueError(
                 f"TrainConfig.device must be 'auto', 'cpu' or 'cuda'; got {self.device!r}"
+            )
+        if self.budget not in BUDGETS:
+            raise ValueError(f"TrainConfig.budget must be one of {BUDGETS}; got {self.budget!r}")
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"TrainConfig.val_fraction must be in (0, 1); got {self.val_fraction}")
+        if self.eval_every < 1:
+            raise ValueError(f"TrainConfig.eval_every must be >= 1; got {self.eval_every}")
+        if not 0 <= self.tol < 1:
+            raise ValueError(f"TrainConfig.tol must be in [0, 1); got {self.tol}")
+        if self.patience < 1:
+            raise ValueError(f"TrainConfig.patience must be >= 1; got {self.patience}")
+        if self.max_epochs < 1:
+            raise ValueError(f"TrainConfig.max_epochs must be >= 1; got {self.max_epochs}")
+        if not 0 <= self.cooldown_fraction <= 1:
+            raise ValueError(
+                f"TrainConfig.cooldown_fraction must be in [0, 1]; got {self.cooldown_fraction}"
             )
 
 
@@ -115,6 +159,37 @@ def lr_factor(step: int, total_steps: int, warmup_steps: int, cosine: bool) -> f
     return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
+def cooldown_factor(step: int, start: float, length: int) -> float:
+    """Multiplier of the lr at ``step`` in a final linear decay of ``length`` steps from ``start``.
+
+    1 before ``start``, then (start + length - step) / length: 1 at the first decay step, 1 /
+    length at the last, 0 after.
+    """
+    if step < start:
+        return 1.0
+    return max(0.0, (start + length - step) / max(1, length))
+
+
+def checks_without_improvement(losses: list[float], tol: float) -> int:
+    """How many of the last checks did not lower the best held-out loss by a relative ``tol``.
+
+    ``losses`` are the held-out losses (nats) in check order. A check improves when its loss is
+    below ``best - tol * |best|``, best being the lowest loss of the improving checks before it
+    (the first check always improves). 0 when the last check improved.
+
+    Example:
+        >>> checks_without_improvement([3.0, 2.0, 1.995, 1.99], tol=0.01)
+        2
+    """
+    best, since = math.inf, 0
+    for value in losses:
+        if value < best - tol * abs(best) or best == math.inf:
+            best, since = value, 0
+        else:
+            since += 1
+    return since
+
+
 def make_optimizer(params: list[nn.Parameter], config: TrainConfig) -> torch.optim.AdamW:
     """AdamW with weight decay on matrices only (not on biases, norms' gains or 1-D vectors)."""
     decay = [p for p in params if p.ndim >= 2]
@@ -131,7 +206,12 @@ class TrainedModel:
     """A trained (or, for ``random``, untouched) model with its method, configs and loss curve.
 
     ``loss_curve`` holds one dict per optimisation step: ``step``, ``epoch``, ``lr``, ``loss``
-    (nats) and the method's logged parts. ``train_seconds`` is the wall time of the loop.
+    (nats) and the method's logged parts. ``train_seconds`` is the wall time of the loop
+    (held-out checks included).
+    ``steps_trained`` optimisation steps were taken; ``stop_reason`` is "fixed" (the fixed
+    budget ran out), "converged" (the held-out loss stopped improving), "cap" (``max_epochs``
+    reached first) or "untrained"; ``best_step`` is the step whose weights these are and
+    ``val_curve`` the held-out checks, dicts ``step`` / ``val_loss`` (nats).
     """
 
     method_name: str
@@ -146,6 +226,10 @@ class TrainedModel:
     device: torch.device
     loss_curve: list[dict[str, float]] = field(default_factory=list)
     train_seconds: float = 0.0
+    steps_trained: int = 0
+    stop_reason: str = "untrained"
+    best_step: int = 0
+    val_curve: list[dict[str, float]] = field(default_factory=list)
 
     @torch.no_grad()
     def represent(self, x1: np.ndarray, x2: np.ndarray, batch_size: int = 1024) -> np.ndarray:
@@ -200,6 +284,10 @@ class TrainedModel:
             "method_state": self.method.state_dict(),
             "loss_curve": self.loss_curve,
             "train_seconds": self.train_seconds,
+            "steps_trained": self.steps_trained,
+            "stop_reason": self.stop_reason,
+            "best_step": self.best_step,
+            "val_curve": self.val_curve,
         }
         torch.save(state, path)
 
@@ -226,19 +314,25 @@ class TrainedModel:
         method.load_state_dict(state["method_state"])
         model.to(target).eval()
         method.to(target).eval()
+        # checkpoints written before budgets existed were trained for a fixed budget
+        train_config = TrainConfig(**{"budget": "fixed", **state["train_config"]})
         return cls(
             method_name=name,
             model=model,
             method=method,
             context=context,
             input_shapes=input_shapes,
-            train_config=TrainConfig(**state["train_config"]),
+            train_config=train_config,
             model_config=model_config,
             method_config=method_config,
             augment_config=AugmentConfig(**state["augment_config"]),
             device=target,
             loss_curve=list(state["loss_curve"]),
             train_seconds=float(state["train_seconds"]),
+            steps_trained=int(state.get("steps_trained", len(state["loss_curve"]))),
+            stop_reason=str(state.get("stop_reason", "fixed")),
+            best_step=int(state.get("best_step", len(state["loss_curve"]))),
+            val_curve=list(state.get("val_curve", [])),
         )
 
 
@@ -253,13 +347,21 @@ def train(
 ) -> TrainedModel:
     """Train ``method_name`` (a key of ``METHODS``) on ``dataset.<train_config.split>``.
 
-    Each epoch visits the training split in a fresh seeded order in batches of
-    ``batch_size`` (the last, incomplete batch is dropped; a split smaller than one batch is one
-    batch). Methods with ``trainable = False`` are returned at their initialisation.
-    ``on_epoch(epoch, model)``, if given, is called before training (epoch 0) and after each
-    epoch e (epoch e + 1) with the model as it stands; its time is not counted in
-    ``train_seconds`` and the random generators are restored after it, so a hook never changes
-    what is trained.
+    Each epoch visits the training rows in a fresh seeded order in batches of ``batch_size``
+    (the last, incomplete batch is dropped; fewer rows than one batch make one batch). Methods
+    with ``trainable = False`` are returned at their initialisation. ``on_epoch(epoch, model)``,
+    if given, is called before training (epoch 0) and after each epoch e (epoch e + 1, also
+    after the partial epoch where a converged run stops) with the model as it stands; its time
+    is not counted in ``train_seconds`` and the random generators are restored after it, so a
+    hook never changes what is trained.
+
+    The held-out check of ``budget = "converged"`` is the method's loss (nats, mean over full
+    batches of ``batch_size`` held-out rows) at ``progress`` = 1 (its final objective, so a ramp
+    does not move the target), in train mode like the loss being minimised (batch norm
+    normalises with the batch's statistics), without gradients. Views, masks and dropout come
+    from generators re-seeded for every check and the generators of training are restored
+    after it, as are all buffers (batch-norm running statistics), so checks are comparable with
+    each other and never change the training stream.
     """
     method_cls = method_class(method_name)
     config = train_config or TrainConfig()
@@ -267,6 +369,7 @@ def train(
     method_config = method_config or method_cls.settings_class()
     augment_config = augment_config or AugmentConfig()
     device = resolve_device(config.device)
+    converging = config.budget == "converged"
 
     # ---- seeding: global generators for init/dropout/masks, own ones for shuffling and views
     seed_everything(config.seed)
@@ -294,16 +397,36 @@ def train(
     n = len(split)
     if n < 2:
         raise ValueError(f"dataset {dataset.name!r} has {n} training samples; need at least 2")
+
+    # ---- the held-out slice of the converged budget (a seeded choice of training rows)
+    if converging:
+        rows = torch.randperm(n, generator=torch.Generator().manual_seed(config.seed + 2))
+        n_check = max(1, int(round(config.val_fraction * n)))
+        if n - n_check < 2:
+            raise ValueError(f"holding out {n_check} of {n} training samples leaves fewer than 2")
+        check_rows, rows = rows[:n_check].to(device), rows[n_check:].to(device)
+        check = (x1[check_rows], x2[check_rows], {k: v[check_rows] for k, v in labels.items()})
+        x1, x2, labels = x1[rows], x2[rows], {k: v[rows] for k, v in labels.items()}
+        n = n - n_check
+        check_generator = torch.Generator(device=device)
+        check_augment = make_augment(dataset.kind, augment_config, check_generator)
     batch_size = min(config.batch_size, n)
     steps_per_epoch = n // batch_size
-    total_steps = config.epochs * steps_per_epoch if method.trainable else 0
-    warmup_steps = int(round(config.warmup_fraction * total_steps))
+    horizon = config.epochs * steps_per_epoch if method.trainable else 0  # of schedules, ramps
+    max_epochs = (config.max_epochs if converging else config.epochs) if method.trainable else 0
+    max_steps = max_epochs * steps_per_epoch
+    warmup_steps = int(round(config.warmup_fraction * horizon))
 
     # ---- optimiser and schedule
     params = [p for p in [*model.parameters(), *method.parameters()] if p.requires_grad]
     optimizer = make_optimizer(params, config)
+    cosine = config.cosine and not converging
+    cooldown: list[Any] = [math.inf, 1]  # converged: first step and length of the final decay
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: lr_factor(step, total_steps, warmup_steps, config.cosine)
+        optimizer,
+        lambda step: (
+            lr_factor(step, horizon, warmup_steps, cosine) * cooldown_factor(step, *cooldown)
+        ),
     )
     use_autocast = device.type == "cuda"
 
@@ -358,18 +481,69 @@ def train(
             curve.append({**row, "loss": value, **logged})
         pending.clear()
 
+    @torch.no_grad()
+    def held_out_loss() -> float:
+        """The method's loss (nats) on the held-out rows, with fixed views, masks and buffers."""
+        cpu_state = torch.get_rng_state()
+        cuda_state = torch.cuda.get_rng_state(device) if device.type == "cuda" else None
+        buffers = [b.clone() for b in [*model.buffers(), *method.buffers()]]
+        torch.manual_seed(config.seed + 3)
+        check_generator.manual_seed(config.seed + 4)
+        cx1, cx2, clabels = check
+        size = min(batch_size, len(cx1))
+        total, count = 0.0, 0
+        for start in range(0, len(cx1) - size + 1, size):
+            part = slice(start, start + size)
+            batch = Batch(
+                x1=cx1[part],
+                x2=cx2[part],
+                labels={k: v[part] for k, v in clabels.items()},
+                augment=check_augment,
+                progress=1.0,
+            )
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_autocast):
+                total += float(method(batch, model).loss.float())
+            count += 1
+        for buffer, saved in zip([*model.buffers(), *method.buffers()], buffers, strict=True):
+            buffer.copy_(saved)
+        torch.set_rng_state(cpu_state)
+        if cuda_state is not None:
+            torch.cuda.set_rng_state(cuda_state, device)
+        return total / count
+
+    val_curve: list[dict[str, float]] = []
+    best: tuple[float, int, list[dict[str, Tensor]]] | None = None  # loss, step, weights
+
+    def checked(step: int) -> bool:
+        """Record one held-out check at ``step``; True when training should stop (converged)."""
+        nonlocal best
+        loss = held_out_loss()
+        val_curve.append({"step": step, "val_loss": loss})
+        if best is None or loss < best[0]:
+            weights = [
+                {k: v.detach().clone() for k, v in m.state_dict().items()} for m in (model, method)
+            ]
+            best = (loss, step, weights)
+        losses = [entry["val_loss"] for entry in val_curve]
+        return checks_without_improvement(losses, config.tol) >= config.patience
+
     start = time.perf_counter()
     call_hook(0)
     model.train()
     method.train()
     bar = tqdm(  # no bar for a method that does not train (no "0step" line)
-        total=total_steps,
+        total=max_steps,
         desc=method_name,
         unit="step",
-        disable=not config.progress or total_steps == 0,
+        disable=not config.progress or max_steps == 0,
     )
-    step = 0
-    for epoch in range(config.epochs if method.trainable else 0):
+    step, stop_reason = 0, "fixed" if method.trainable else "untrained"
+    stop_at = max_steps  # the fixed budget's end, or the cap of the converged stable phase
+    stable = converging  # converged: before the final decay
+    if converging and method.trainable:
+        checked(0)
+    epoch = 0
+    while step < stop_at:
         order = torch.randperm(n, generator=shuffle_generator).to(device)
         for b in range(steps_per_epoch):
             idx = order[b * batch_size : (b + 1) * batch_size]
@@ -378,7 +552,7 @@ def train(
                 x2=x2[idx],
                 labels={k: v[idx] for k, v in labels.items()},
                 augment=augment,
-                progress=step / total_steps,
+                progress=min(1.0, step / horizon) if horizon else 1.0,
             )
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_autocast):
                 method.inner_step(batch, model)
@@ -394,18 +568,34 @@ def train(
             pending.append(({"step": step, "epoch": epoch, "lr": lr}, loss.detach(), out.parts))
             step += 1
             bar.update(1)
-            if step % LOG_EVERY == 0 or step == total_steps:
+            if step % LOG_EVERY == 0 or step == stop_at:
                 flush()
                 bar.set_postfix(loss=f"{curve[-1]['loss']:.3f}")
+            if converging and (step % config.eval_every == 0 or step == stop_at):
+                plateau = checked(step)
+                if stable and (plateau or step == stop_at):  # the stable phase ends: decay
+                    stable, stop_reason = False, "converged" if plateau else "cap"
+                    cooldown[:] = [step, int(round(config.cooldown_fraction * step))]
+                    stop_at = step + cooldown[1]
+            if step == stop_at:
+                break
         flush()
         call_hook(epoch + 1)
+        epoch += 1
     bar.close()
+    if best is not None:  # converged budget: back to the weights of the best check
+        model.load_state_dict(best[2][0])
+        method.load_state_dict(best[2][1])
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     seconds = time.perf_counter() - start - hook_seconds
     model.eval()
     method.eval()
     trained.train_seconds = seconds
+    trained.steps_trained = step
+    trained.stop_reason = stop_reason
+    trained.best_step = best[1] if best is not None else step
+    trained.val_curve = val_curve
     if config.checkpoint:
         trained.save(config.checkpoint)
     return trained

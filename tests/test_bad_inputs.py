@@ -20,6 +20,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 runner = CliRunner()
 TINY = ["--task", "xor", "--samples", "600", "--epochs", "1", "--seeds", "1", "--no-progress"]
+TINY += ["--jobs", "1"]  # in this process, so tests may patch what it calls
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 

@@ -14,6 +14,7 @@ from synergy_lab.results import RESULT_COLUMNS
 
 runner = CliRunner()
 TINY = ["--task", "xor", "--samples", "600", "--epochs", "1", "--seeds", "1", "--no-progress"]
+TINY += ["--jobs", "1"]  # in this process, so tests may patch what it calls
 
 
 def invoke(*args: str):

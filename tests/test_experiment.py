@@ -77,7 +77,10 @@ def test_run_experiment_on_a_dataset_object(tmp_path):
         rng.normal(size=(300, 4)) + y[:, None], rng.normal(size=(300, 3)), {"y": y}
     )
     config = RunConfig(
-        methods=("clip",), seeds=(0,), baselines=False, train=TrainConfig(epochs=1, progress=False)
+        methods=("clip",),
+        seeds=(0,),
+        baselines=False,
+        train=TrainConfig(budget="fixed", epochs=1, progress=False),
     )
     frame = run_experiment(config, tmp_path, dataset=data)
     cells = frame[["method", "seed", "label"]].drop_duplicates().to_numpy().tolist()
@@ -123,7 +126,7 @@ def test_supervised_reference_reaches_the_synergy_on_xor(tmp_path):
         seeds=(0,),
         baselines=False,
         task_config=XOR_SMALL,
-        train=TrainConfig(epochs=10, progress=False),
+        train=TrainConfig(budget="fixed", epochs=10, progress=False),
         bootstrap=200,
     )
     frame = run_experiment(config, tmp_path)
@@ -136,7 +139,7 @@ def test_supervised_reference_reaches_the_synergy_on_xor(tmp_path):
 
 def test_train_on_another_split_and_a_hook_that_changes_nothing():
     data = synthetic.make_dataset("xor", synthetic.TaskConfig(n_samples=600), seed=0)
-    config = TrainConfig(epochs=2, batch_size=64, progress=False)
+    config = TrainConfig(budget="fixed", epochs=2, batch_size=64, progress=False)
     plain = train("clip", data, train_config=config)
     calls = []
 
@@ -161,7 +164,7 @@ def test_probe_every_writes_dynamics_and_supervised_trains_on_the_probe_split(tm
         methods=("clip", "supervised"),
         seeds=(0,),
         baselines=False,
-        train=TrainConfig(epochs=3, batch_size=30, progress=False),
+        train=TrainConfig(budget="fixed", epochs=3, batch_size=30, progress=False),
         probe=ProbeConfig(l2_grid=(1e-3,), max_iter=30),
         probe_every=2,
         bootstrap=100,

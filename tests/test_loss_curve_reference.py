@@ -23,7 +23,7 @@ from synthetic import MultimodalDataset, from_arrays
 
 REFERENCE = Path(__file__).parent / "data" / "loss_curves_ff04e56.json"
 MODEL = ModelConfig(dim=16, heads=4, vector_tokens=4, encoder_hidden=16, projection_dim=8)
-CONFIG = TrainConfig(epochs=3, batch_size=32, progress=False, device="cpu", seed=5)
+CONFIG = TrainConfig(budget="fixed", epochs=3, batch_size=32, progress=False, device="cpu", seed=5)
 TRAINED = [name for name, cls in METHODS.items() if cls.trainable]
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,13 +15,25 @@ from synergy_lab.methods import METHODS, Batch, LossOutput, Method, MethodContex
 from synergy_lab.methods.supervised import SupervisedSettings
 from synergy_lab.methods.untrained import UntrainedSettings
 from synergy_lab.models import FusionModel, ModelConfig
-from synergy_lab.train import TrainConfig, TrainedModel, lr_factor, resolve_device, train
+from synergy_lab.train import (
+    TrainConfig,
+    TrainedModel,
+    checks_without_improvement,
+    cooldown_factor,
+    lr_factor,
+    resolve_device,
+    train,
+)
 from synthetic import MultimodalDataset, from_arrays
 
 TINY = ModelConfig(
     dim=8, depth=1, heads=2, vector_tokens=2, encoder_hidden=16, cnn_channels=4, projection_dim=6
 )
-FAST = TrainConfig(epochs=1, batch_size=16, progress=False, device="cpu", seed=3)
+FAST = TrainConfig(epochs=1, batch_size=16, progress=False, device="cpu", seed=3, budget="fixed")
+# the converged budget on xor_like: 5 of the 51 training rows held out, 46 // 16 = 2 steps/epoch
+CONVERGE = dataclasses.replace(
+    FAST, budget="converged", eval_every=2, max_epochs=3, cooldown_fraction=0.0
+)
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -203,6 +216,13 @@ def test_bad_arguments_are_rejected() -> None:
         ({"warmup_fraction": 1.0}, "warmup_fraction"),
         ({"max_grad_norm": -1.0}, "max_grad_norm"),
         ({"device": "gpu"}, "device"),
+        ({"budget": "auto"}, "budget"),
+        ({"val_fraction": 0.0}, "val_fraction"),
+        ({"eval_every": 0}, "eval_every"),
+        ({"tol": -0.1}, "tol"),
+        ({"patience": 0}, "patience"),
+        ({"max_epochs": 0}, "max_epochs"),
+        ({"cooldown_fraction": 1.5}, "cooldown_fraction"),
     ]:
         with pytest.raises(ValueError, match=name):
             TrainConfig(**kwargs)  # type: ignore[arg-type]
@@ -238,3 +258,145 @@ def test_curve_holds_floats_and_a_late_nan_names_its_step(monkeypatch: pytest.Mo
     monkeypatch.setattr(_LateNaN, "nan_from", 0.5)
     with pytest.raises(FloatingPointError, match="nan at step 12 "):
         train("late_nan", data, config, TINY)
+
+
+def test_checks_without_improvement_counts_checks_since_a_relative_drop() -> None:
+    assert checks_without_improvement([], 0.1) == 0
+    assert checks_without_improvement([5.0], 0.1) == 0
+    # best 10 -> 8.9 (a drop of 11 % >= 10 %); 8.2 is 7.9 % below 8.9: no improvement
+    assert checks_without_improvement([10.0, 8.9, 8.2, 8.5], 0.1) == 2
+    assert checks_without_improvement([10.0, 8.9, 8.2, 8.0], 0.1) == 0  # 8.0 < 8.9 - 0.89
+    assert checks_without_improvement([1.0, 1.0, 1.0], 0.0) == 2  # equal is not lower
+    # negative losses: relative to |best|
+    assert checks_without_improvement([-1.0, -1.05, -1.2], 0.1) == 0
+    assert checks_without_improvement([-1.0, -1.05], 0.1) == 1
+
+
+def test_fixed_budget_ignores_the_converged_settings() -> None:
+    data = xor_like()
+    a = train("clip", data, FAST, TINY)
+    b = train("clip", data, dataclasses.replace(FAST, tol=0.5, patience=1, eval_every=1), TINY)
+    assert a.loss_curve == b.loss_curve
+    assert (a.stop_reason, a.steps_trained, a.best_step, a.val_curve) == ("fixed", 3, 3, [])
+
+
+def test_converged_budget_stops_on_a_plateau_and_returns_the_best_weights() -> None:
+    data = xor_like()
+    # tol = 0: any lower loss improves; patience 1 stops at the first check that does not
+    stopped = train(
+        "clip", data, dataclasses.replace(CONVERGE, max_epochs=50, patience=1, tol=0.0), TINY
+    )
+    assert stopped.stop_reason == "converged"
+    checks = [entry["step"] for entry in stopped.val_curve]
+    assert checks == list(range(0, stopped.steps_trained + 1, 2))
+    losses = [entry["val_loss"] for entry in stopped.val_curve]
+    assert losses[-1] >= losses[-2] and all(
+        a > b for a, b in zip(losses[:-2], losses[1:-1], strict=True)
+    )
+    assert stopped.best_step == checks[-2] > 0
+    # the run capped at the best step is the same run (no schedule depends on the cap) and
+    # ends on the weights the stopped run restored
+    capped = train(
+        "clip", data, dataclasses.replace(CONVERGE, max_epochs=stopped.best_step // 2), TINY
+    )
+    assert capped.stop_reason == "cap" and capped.steps_trained == stopped.best_step
+    assert capped.val_curve == stopped.val_curve[:-1]
+    assert capped.loss_curve == stopped.loss_curve[: capped.steps_trained]
+    np.testing.assert_array_equal(
+        capped.represent(data.test.x1, data.test.x2), stopped.represent(data.test.x1, data.test.x2)
+    )
+
+
+def test_held_out_checks_do_not_change_training_or_batch_norm_statistics() -> None:
+    data = xor_like()
+    seen: dict[int, list[dict[int, dict[str, torch.Tensor]]]] = {1: [], 100: []}
+
+    def keep(every: int) -> Callable[[int, TrainedModel], None]:
+        def hook(epoch: int, trained: TrainedModel) -> None:
+            state = trained.model.state_dict()
+            seen[every].append({epoch: {k: v.clone() for k, v in state.items()}})
+
+        return hook
+
+    runs = {
+        every: train(
+            "clip",
+            data,
+            dataclasses.replace(CONVERGE, eval_every=every, patience=100),
+            TINY,
+            on_epoch=keep(every),
+        )
+        for every in (1, 100)
+    }
+    assert len(runs[1].val_curve) == 7 and len(runs[100].val_curve) == 2  # steps 0..6 / 0, 6
+    assert runs[1].loss_curve == runs[100].loss_curve
+    assert any("running_mean" in k for k in seen[1][-1][3])  # batch norm in the projection head
+    for a, b in zip(seen[1], seen[100], strict=True):
+        ((epoch, state_a),) = a.items()
+        for key, value in state_a.items():
+            assert torch.equal(value, b[epoch][key]), (epoch, key)
+    # the check is fixed: the same weights give the same held-out loss in both runs
+    assert runs[1].val_curve[0] == runs[100].val_curve[0]
+    assert runs[1].val_curve[-1] == runs[100].val_curve[-1]
+
+
+def test_converged_budget_holds_progress_and_lr_after_the_horizon(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(METHODS, "probe", _Probe)
+    _Probe.events = []
+    config = dataclasses.replace(
+        CONVERGE, epochs=2, warmup_fraction=0.5, eval_every=100, patience=100, lr=1e-2
+    )
+    trained = train("probe", xor_like(), config, TINY)
+    # horizon 2 epochs = 4 steps, warm-up 2 steps; the cap (3 epochs) is not a horizon
+    main = [p for kind, p in _Probe.events if kind == "main"]
+    assert main == pytest.approx([1.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0])  # checks at 1
+    assert [e["lr"] for e in trained.loss_curve] == pytest.approx([5e-3] + [1e-2] * 5)
+    assert trained.stop_reason == "cap" and trained.steps_trained == 6
+
+
+def test_converged_budget_trains_images_and_checkpoints_its_record(tmp_path: Path) -> None:
+    data = tiny_images()
+    path = tmp_path / "model.pt"
+    config = dataclasses.replace(CONVERGE, batch_size=8, eval_every=1, checkpoint=str(path))
+    trained = train("comm", data, config, TINY)  # batch norm in the CNN encoders too
+    loaded = TrainedModel.load(path)
+    assert trained.steps_trained == len(trained.loss_curve) > 0
+    for name in ("steps_trained", "stop_reason", "best_step", "val_curve", "train_config"):
+        assert getattr(loaded, name) == getattr(trained, name), name
+    # a checkpoint from before budgets existed was trained for the fixed budget
+    state = torch.load(path, weights_only=True)
+    for key in ("steps_trained", "stop_reason", "best_step", "val_curve"):
+        del state[key]
+    del state["train_config"]["budget"]
+    torch.save(state, path)
+    old = TrainedModel.load(path)
+    assert old.train_config.budget == "fixed" and old.stop_reason == "fixed"
+    assert old.steps_trained == len(trained.loss_curve)
+
+
+def test_cooldown_factor_decays_linearly_to_zero() -> None:
+    assert [cooldown_factor(s, 4, 4) for s in range(3, 10)] == [1.0, 1.0, 0.75, 0.5, 0.25, 0, 0]
+    assert cooldown_factor(10**6, math.inf, 1) == 1.0  # no decay scheduled
+    assert cooldown_factor(5, 5, 0) == 0.0
+
+
+def test_converged_budget_ends_with_a_linear_decay_after_the_plateau() -> None:
+    data = xor_like()
+    config = dataclasses.replace(CONVERGE, max_epochs=50, patience=1, cooldown_fraction=0.5)
+    plain = train("clip", data, dataclasses.replace(config, cooldown_fraction=0.0), TINY)
+    cooled = train("clip", data, config, TINY)
+    plateau = plain.steps_trained  # the same run up to the plateau, then 50 % more steps
+    assert cooled.stop_reason == "converged" and cooled.steps_trained == plateau + plateau // 2
+    assert cooled.loss_curve[:plateau] == plain.loss_curve
+    lrs = [entry["lr"] for entry in cooled.loss_curve[plateau:]]
+    length = plateau // 2
+    assert lrs == pytest.approx([1e-3 * (length - k) / length for k in range(length)])
+    checks = [entry["step"] for entry in cooled.val_curve]
+    assert checks[-1] == cooled.steps_trained and plateau in checks  # checks go on, no stop
+    best = min(cooled.val_curve, key=lambda entry: entry["val_loss"])
+    assert cooled.best_step == best["step"]
+    # the cap ends the stable phase too, and the decay follows it
+    capped = train("clip", data, dataclasses.replace(config, max_epochs=2, patience=100), TINY)
+    assert capped.stop_reason == "cap" and capped.steps_trained == 4 + 2

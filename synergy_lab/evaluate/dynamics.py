@@ -35,7 +35,9 @@ def dynamics_hook(
     """
     if every < 1:
         raise ValueError(f"every must be >= 1; got {every}")
-    probe = dataclasses.replace(probe or ProbeConfig(), l2_grid=(l2,), max_iter=max_iter)
+    probe = dataclasses.replace(
+        probe or ProbeConfig(), l2_grid=(l2,), max_iter=max_iter, calibrate=False
+    )
     rng = np.random.default_rng(seed + 7919)
     fit = dataset.split(dataset.probe_split)
     fit = fit.subset(np.sort(rng.permutation(len(fit))[:subsample]))

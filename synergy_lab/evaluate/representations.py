@@ -2,7 +2,8 @@
 
 One row per label: linear-probe accuracy and balanced accuracy with bootstrap intervals, usable
 bits (predictive V-information, bits), the captured fraction of I(X1, X2; Y), the PID of the
-probe's hard predictions and of its soft predictions (null-corrected), and the label's exact
+probe's hard predictions and of its soft predictions (tested against a permutation null), and
+the label's exact
 ground-truth PID where the task knows its latents.
 """
 
@@ -20,7 +21,7 @@ from synergy_lab.measure import (
     soft_model_pid,
     usable_bits,
 )
-from synergy_lab.pid import PID, ClusterConfig, broja_pid, cluster_pid, joint_table
+from synergy_lab.pid import PID, ClusterConfig, broja_pid, cluster_pid, entropy, joint_table
 from synergy_lab.train import TrainedModel
 from synthetic import MultimodalDataset
 
@@ -62,16 +63,20 @@ def model_pid(
     return cluster_pid(flat1, flat2, predictions, config)
 
 
+#: Suffixes of the pid_soft_<part> columns: the raw part (bits, >= 0), its permutation null's
+#: mean and 95th percentile (bits), the one-sided permutation p-value, and (legacy, for files of
+#: older versions: never report them as parts, they can be negative) raw - null mean and its
+#: null prediction interval.
+SOFT_PID_SUFFIXES = ("", "_null_mean", "_null_q95", "_p", "_corrected", "_low", "_high")
+
+
 def soft_pid_fields(
     dataset: MultimodalDataset, label: str, probabilities: np.ndarray, shuffles: int, seed: int
 ) -> dict[str, float]:
-    """pid_soft_* columns (bits): raw, null-corrected and the corrected part's null range.
-
-    NaN without known latent codes (the soft table needs the codes of each modality).
-    """
-    names = [
-        f"pid_soft_{p}{suffix}" for suffix in ("", "_corrected", "_low", "_high") for p in PID.PARTS
-    ]
+    """pid_soft_* columns: the soft-prediction PID's raw parts (bits) tested against their
+    permutation null (:data:`SOFT_PID_SUFFIXES`); NaN without known latent codes (the soft
+    table needs the codes of each modality)."""
+    names = [f"pid_soft_{p}{suffix}" for suffix in SOFT_PID_SUFFIXES for p in PID.PARTS]
     if not dataset.has_latents:
         return dict.fromkeys(names, float("nan"))
     code1, code2 = dataset.test.latent_codes[label]
@@ -79,7 +84,17 @@ def soft_pid_fields(
     soft = soft_model_pid(
         code1, code2, probabilities, truth.shape[:2], shuffles=shuffles, seed=seed
     )
-    values = np.concatenate([soft.raw, soft.corrected, soft.corrected_low, soft.corrected_high])
+    values = np.concatenate(
+        [
+            soft.raw,
+            soft.null_mean,
+            soft.null_q95,
+            soft.p_value,
+            soft.corrected,
+            soft.corrected_low,
+            soft.corrected_high,
+        ]
+    )
     return {name: float(v) for name, v in zip(names, values, strict=True)}
 
 
@@ -98,10 +113,13 @@ def evaluate_representations(
     """Every metric of every label from frozen representations; one row per label.
 
     ``z_fit`` (n_fit, D) represents ``dataset.probe_split``, ``z_test`` (n_test, D) the test
-    split. Columns: label, probe_accuracy and balanced_accuracy (fractions) with 95 % bootstrap
-    bounds, usable_bits (bits; predictive V-information) with bounds, captured (usable bits /
-    I(X1, X2; Y), NaN without ground truth), n_test, pid_* (PID of the hard predictions, bits),
-    pid_soft_* (soft-prediction PID, raw and permutation-null corrected) and gt_* (ground truth).
+    split. Columns: label, probe_accuracy and balanced_accuracy (fractions, the probe whose L2
+    is chosen by validation accuracy) with 95 % bootstrap bounds, usable_bits (bits; predictive
+    V-information of the calibrated probe: L2 and a temperature chosen by validation log-loss,
+    so over-confidence does not drive it below 0) with bounds, captured (usable bits /
+    I(X1, X2; Y), NaN without ground truth), label_entropy (H(Y) of the test labels, bits),
+    n_test, pid_* (PID of the hard predictions, bits), pid_soft_* (soft-prediction PID of the
+    calibrated probe and its permutation test) and gt_* (ground truth).
     """
     fit_split = dataset.split(dataset.probe_split)
     test = dataset.test
@@ -124,10 +142,17 @@ def evaluate_representations(
             device=device,
             classes=classes,
         )
-        usable = usable_bits(result.probabilities, y_test, result.prior)
         bounds = bootstrap_intervals(
             y_test, result.probabilities, result.prior, n_boot=bootstrap, seed=seed
         )
+        soft = result.probabilities
+        if result.calibrated_probabilities.size:  # usable bits from the calibrated read-out
+            soft = result.calibrated_probabilities
+            calibrated = bootstrap_intervals(
+                y_test, soft, result.prior, n_boot=bootstrap, seed=seed
+            )
+            bounds = {**bounds, "usable_bits": calibrated["usable_bits"]}
+        usable = usable_bits(soft, y_test, result.prior)
         truth = ground_truth_pid(dataset, label)
         pid = model_pid(dataset, label, result.predictions, pid_clusters, seed)
         rows.append(
@@ -147,7 +172,8 @@ def evaluate_representations(
                 "captured": captured_fraction(usable, truth.total if truth else float("nan")),
                 "n_test": len(test),
                 "chance_accuracy": float(np.mean(y_test == int(np.argmax(result.prior)))),
-                **soft_pid_fields(dataset, label, result.probabilities, null_shuffles, seed),
+                "label_entropy": entropy(np.bincount(y_test, minlength=classes) / len(y_test)),
+                **soft_pid_fields(dataset, label, soft, null_shuffles, seed),
             }
         )
     return pd.DataFrame(rows)

@@ -1,10 +1,14 @@
-"""The model-level PID from a probe's soft predictions, corrected by a permutation null.
+"""The model-level PID from a probe's soft predictions, tested against a permutation null.
 
 p(c1, c2, y) = mean over test samples of 1[code1 = c1, code2 = c2] q(y | z): the joint of the
 two modalities' latent codes with the probe's predictive distribution (no argmax). Its BROJA PID
-(bits) is biased upward at finite n (chance alignment of predictions with codes), so the
-predictions are shuffled across samples ``shuffles`` times and the mean PID of the shuffled
-tables is subtracted (the permutation null). Both raw and corrected values are kept.
+(bits, each part >= 0) is biased upward at finite n by chance alignment of predictions with
+codes. The predictions are shuffled across samples ``shuffles`` times; the shuffled tables' PIDs
+are the null distribution, and each raw part gets a one-sided permutation p-value
+(1 + #{null >= raw}) / (1 + shuffles) (Phipson & Smyth 2010, "Permutation p-values should never
+be zero"). The report gives raw parts, the null's mean and 95th percentile, and the p-values:
+a test, not a subtraction, so no reported part is negative. (Subtracting the null's mean, the
+legacy ``corrected``, gave impossible negative "synergy" when the null exceeded the raw value.)
 """
 
 from __future__ import annotations
@@ -35,25 +39,54 @@ def soft_joint_table(
     return table / table.sum()
 
 
+_TIE = 1e-9  # bits: the PID solver's precision; a null within it of the raw value ties
+
+
 def _parts(pid: PID) -> np.ndarray:
-    return np.array([getattr(pid, p) for p in PID.PARTS], dtype=np.float64)
+    """PID parts (4,) in bits; the solver's tiny negative round-off is clipped to 0."""
+    return np.maximum(np.array([getattr(pid, p) for p in PID.PARTS], dtype=np.float64), 0.0)
 
 
 @dataclass(frozen=True)
 class SoftPID:
-    """Raw PID parts (bits), the null's mean and sd over shuffles; corrected = raw - null mean.
+    """Raw PID parts (bits, >= 0) and their permutation null (shuffles, 4) in bits.
 
-    Arrays are ordered as :attr:`PID.PARTS`. ``corrected_low/high`` = corrected -/+ the half-width
-    of the 95 % prediction interval of one more null draw (t with shuffles - 1 degrees of
-    freedom, sd * sqrt(1 + 1/shuffles)): if the predictions carried nothing about the codes, the
-    raw value would be such a draw, so an interval that holds 0 means the part is not
-    distinguishable from chance alignment.
+    Arrays are ordered as :attr:`PID.PARTS`. ``p_value`` (4,) is the one-sided permutation p-value
+    of each raw part, ``significant(alpha)`` where it is <= alpha; ``null_mean`` and
+    ``null_q95`` summarise the null. Legacy, for old result columns only: ``corrected`` = raw -
+    null mean (can be negative: do not report it as a PID part) and ``corrected_low/high`` =
+    corrected -/+ the half-width of the 95 % t prediction interval of one more null draw.
     """
 
     raw: np.ndarray
-    null_mean: np.ndarray
-    null_sd: np.ndarray
-    shuffles: int
+    null: np.ndarray
+
+    @property
+    def shuffles(self) -> int:
+        return int(self.null.shape[0])
+
+    @property
+    def null_mean(self) -> np.ndarray:
+        return self.null.mean(axis=0)
+
+    @property
+    def null_sd(self) -> np.ndarray:
+        return self.null.std(axis=0, ddof=1)
+
+    @property
+    def null_q95(self) -> np.ndarray:
+        """The null's 95th percentile per part (bits): a raw part above it is significant."""
+        return np.percentile(self.null, 95, axis=0)
+
+    @property
+    def p_value(self) -> np.ndarray:
+        """(1 + #{null >= raw}) / (1 + shuffles) per part: never 0, exact under exchangeability."""
+        exceed = (self.null >= self.raw[None, :] - _TIE).sum(axis=0)
+        return (1.0 + exceed) / (1.0 + self.shuffles)
+
+    def significant(self, alpha: float = 0.05) -> np.ndarray:
+        """(4,) bool: the part is above chance alignment at one-sided level ``alpha``."""
+        return self.p_value <= alpha
 
     @property
     def corrected(self) -> np.ndarray:
@@ -84,12 +117,14 @@ def soft_model_pid(
 ) -> SoftPID:
     """BROJA PID (bits) of :func:`soft_joint_table` and of ``shuffles`` >= 20 row-shuffles.
 
+    With ``shuffles`` = 20 the smallest p-value is 1/21 < 0.05; use 100 or more for a finer one.
+
     Example:
         >>> rng = np.random.default_rng(0)
         >>> c1, c2 = rng.integers(0, 2, 400), rng.integers(0, 2, 400)
         >>> soft = soft_model_pid(c1, c2, np.eye(2)[c1 ^ c2], (2, 2))
-        >>> bool(soft.corrected[3] > 0.9)  # XOR predicted perfectly: ~1 bit of synergy
-        True
+        >>> bool(soft.raw[3] > 0.9), bool(soft.significant()[3])  # XOR: ~1 bit of synergy
+        (True, True)
     """
     if shuffles < 20:
         raise ValueError(f"shuffles must be >= 20 for a stable null; got {shuffles}")
@@ -104,4 +139,4 @@ def soft_model_pid(
             for _ in range(shuffles)
         ]
     )
-    return SoftPID(raw, null.mean(axis=0), null.std(axis=0, ddof=1), shuffles)
+    return SoftPID(raw, null)

@@ -31,8 +31,11 @@ from synergy_lab.report.tables import (
     markdown_summary,
     metric_table,
     pairwise_table,
+    pairwise_tables,
+    reference_gates,
     synergy_table,
     to_markdown,
+    training_table,
 )
 
 __all__ = [
@@ -49,6 +52,9 @@ __all__ = [
     "method_display",
     "metric_table",
     "pairwise_table",
+    "pairwise_tables",
+    "reference_gates",
+    "training_table",
     "plot_accuracy",
     "plot_curves",
     "plot_dynamics",

@@ -14,7 +14,12 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from synergy_lab.measure import paired_difference, seed_summary
+from synergy_lab.measure import (
+    ReferenceGate,
+    holm_paired_differences,
+    reference_gate,
+    seed_summary,
+)
 from synergy_lab.pid import PID
 
 REFERENCE_NOTE = (
@@ -129,16 +134,21 @@ def ground_truth_table(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _pid_prefix(frame: pd.DataFrame) -> str:
-    """The soft, null-corrected PID when the file has it, else the hard-prediction PID."""
-    column = "pid_soft_synergy_corrected"
-    return "pid_soft_{}_corrected" if frame[column].notna().any() else "pid_{}"
+    """The soft-prediction PID's raw parts (bits, >= 0) when the file has them, else the
+    hard-prediction PID. (The null-subtracted parts of older files are never shown: they can be
+    negative, an impossible value for a PID part.)"""
+    column = "pid_soft_synergy"
+    has_soft = column in frame.columns and frame[column].notna().any()
+    return "pid_soft_{}" if has_soft else "pid_{}"
 
 
 def synergy_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Per method and label: the model-level PID (bits), mean ± sd over seeds.
 
-    The soft-prediction PID corrected by its permutation null where results.csv has it, else
-    (older files) the PID of the hard predictions. The ground truth is :func:`ground_truth_table`.
+    The soft-prediction PID's raw parts where results.csv has them, each followed by how many
+    seeds' permutation test put it above chance ("[3/3]": p <= 0.05 in 3 of 3 seeds) where the
+    file has the p-values; else (older files) the PID of the hard predictions. The ground
+    truth is :func:`ground_truth_table`.
     """
     pattern = _pid_prefix(frame)
     rows = []
@@ -150,46 +160,119 @@ def synergy_table(frame: pd.DataFrame) -> pd.DataFrame:
             row = {"method": method, "label": label}
             for part in PID.PARTS:
                 row[part] = _mean_std(cell[pattern.format(part)])
+                p_column = f"pid_soft_{part}_p"
+                if pattern == "pid_soft_{}" and p_column in cell and cell[p_column].notna().any():
+                    p_values = cell[p_column].dropna()
+                    row[part] += f" [{int((p_values <= 0.05).sum())}/{len(p_values)}]"
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def pairwise_table(
-    frame: pd.DataFrame, label: str, column: str = "probe_accuracy", digits: int = 3
-) -> pd.DataFrame:
-    """Every pair of methods on ``label``: mean of (A - B) over shared seeds, 95 % t-interval.
+#: Seeds below which the summary says a difference of a few points cannot be detected: with 3
+#: seeds a paired comparison finds a 5-point accuracy difference only about 38 % of the time
+#: (benchmarks/calibration.py, reports/figures/calibration.png).
+FEW_SEEDS = 5
 
-    Columns: A, B, seeds, mean diff, 95% interval, excludes 0 ("yes" / "no"; "—" below 2 seeds;
-    "spread 0 over n seeds: not estimable" when every seed's difference is the same, since a
-    zero-width interval from a few seeds says nothing about the spread).
+
+def pairwise_tables(
+    frame: pd.DataFrame, labels: list[str], column: str = "probe_accuracy", digits: int = 3
+) -> tuple[dict[str, pd.DataFrame], int]:
+    """Every pair of methods on each of ``labels``, Holm-adjusted over that whole family.
+
+    The family is every pair x every label given (m comparisons with >= 2 seeds, returned with
+    the tables). Per pair: mean of (A - B) over shared seeds, its interval at the level Holm's
+    step-down gives it (so it excludes 0 exactly when the Holm-adjusted p < 0.05), that p, and
+    whether it excludes 0 ("—" below 2 seeds; "spread 0 over n seeds: not estimable" when every
+    seed's difference is the same: a zero-width interval from a few seeds says nothing).
     """
-    if label not in set(frame["label"]):
-        raise ValueError(f"label {label!r} is not in the results; labels: {_ordered(frame.label)}")
+    for label in labels:
+        if label not in set(frame["label"]):
+            raise ValueError(
+                f"label {label!r} is not in the results; labels: {_ordered(frame.label)}"
+            )
     if column not in frame.columns:
         raise ValueError(f"no column {column!r} in the results")
     methods = _ordered(frame["method"])
-    rows = []
-    for a, b in combinations(methods, 2):
-        diff = paired_difference(
+    pairs = [(label, a, b) for label in labels for a, b in combinations(methods, 2)]
+    family = {
+        f"{label}|{a}|{b}": (
             _per_seed(frame, a, label, column).to_dict(),
             _per_seed(frame, b, label, column).to_dict(),
         )
+        for label, a, b in pairs
+    }
+    tested = holm_paired_differences(family)
+    size = sum(1 for c in tested.values() if c.n >= 2)
+    tables: dict[str, list[dict[str, object]]] = {label: [] for label in labels}
+    for label, a, b in pairs:
+        diff = tested[f"{label}|{a}|{b}"]
         enough = diff.n >= 2
-        # Equal differences on every seed: a zero-width t-interval is no evidence of anything.
         flat = enough and diff.sd <= 1e-12 * max(1.0, abs(diff.mean))
         verdict = ("yes" if diff.excludes_zero else "no") if enough else "—"
-        rows.append(
+        tables[label].append(
             {
                 "A": a,
                 "B": b,
                 "seeds": diff.n,
                 "mean diff (A - B)": f"{diff.mean:+.{digits}f}" if diff.n else "—",
-                "95% interval": (
+                "Holm interval": (
                     f"[{diff.low:+.{digits}f}, {diff.high:+.{digits}f}]"
                     if enough and not flat
                     else "—"
                 ),
+                "p (Holm)": f"{diff.p_holm:.3g}" if enough and not flat else "—",
                 "excludes 0": (f"spread 0 over {diff.n} seeds: not estimable" if flat else verdict),
+            }
+        )
+    return {label: pd.DataFrame(rows) for label, rows in tables.items()}, size
+
+
+def pairwise_table(
+    frame: pd.DataFrame, label: str, column: str = "probe_accuracy", digits: int = 3
+) -> pd.DataFrame:
+    """Every pair of methods on ``label`` (the family: those pairs), see :func:`pairwise_tables`."""
+    return pairwise_tables(frame, [label], column, digits)[0][label]
+
+
+def reference_gates(frame: pd.DataFrame) -> dict[str, ReferenceGate]:
+    """Per label the supervised reference was trained on: did it learn it (its accuracy's
+    t-interval over seeds above chance)? Empty without a reference, or in files that predate
+    the ``trained_on`` column."""
+    if "trained_on" not in frame.columns:
+        return {}
+    reference = frame[(frame.method == "supervised") & (frame.label == frame.trained_on)]
+    gates = {}
+    for label, rows in reference.groupby("label", sort=False):
+        accuracies = rows.groupby("seed")["probe_accuracy"].mean().to_numpy()
+        chance = float(rows["chance_accuracy"].mean())
+        if len(accuracies) >= 2 and np.isfinite(chance):
+            gates[str(label)] = reference_gate(chance, seed_accuracies=accuracies)
+        elif len(accuracies) == 1 and {"accuracy_low", "accuracy_high"} <= set(rows.columns):
+            interval = (float(rows["accuracy_low"].iloc[0]), float(rows["accuracy_high"].iloc[0]))
+            gates[str(label)] = reference_gate(chance, interval=interval)
+    return gates
+
+
+def training_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per method: optimiser steps per model (mean, range over cells) and how training ended."""
+    if "steps" not in frame.columns or not frame["steps"].notna().any():
+        return pd.DataFrame()
+    cells = frame.drop_duplicates(["method", "seed", "steps", "stop_reason"])
+    rows = []
+    for method in _ordered(cells["method"]):
+        part = cells[cells.method == method]
+        steps = part["steps"].dropna()
+        reasons = part["stop_reason"].fillna("?").value_counts()
+        rows.append(
+            {
+                "method": method,
+                "models": len(part),
+                "steps, mean (range)": (
+                    f"{steps.mean():.0f} ({steps.min():.0f}-{steps.max():.0f})"
+                    if len(steps)
+                    else "—"
+                ),
+                "ended": ", ".join(f"{reason} {count}" for reason, count in reasons.items()),
             }
         )
     return pd.DataFrame(rows)
@@ -281,33 +364,78 @@ def markdown_summary(frame: pd.DataFrame, title: str = "", probe: str = "linear"
         "## Model-level PID (bits, mean ± sd over seeds)",
         "",
         (
-            "PID of p(code 1, code 2, y) built from the probe's soft predictions, minus the mean"
-            " PID of 20+ shuffles of the predictions (the chance level at this n). It says which"
-            " kind of information about the latent codes the predictions carry, not how much of"
-            " the label the representation captured (that is usable bits)."
+            "PID of p(code 1, code 2, y) built from the probe's soft predictions (raw parts,"
+            " never negative), each tested against 20+ shuffles of the predictions: [k/n] is in"
+            " how many of n seeds the part lies above its permutation null (one-sided p <= 0.05)."
+            " It says which kind of information about the latent codes the predictions carry,"
+            " not how much of the label the representation captured (that is usable bits)."
             if soft
             else "PID of the empirical table (code 1, code 2, predicted label), uncorrected."
         ),
         "",
         to_markdown(synergy_table(frame), index=False),
         "",
-        "## Pairwise comparisons (paired by seed)",
-        "",
-        "Mean difference A - B over the seeds both methods ran, its 95 % t-interval, and whether",
-        "it excludes 0. With few seeds the intervals are wide; see benchmarks/calibration.py for",
-        "how often this flags a difference that is not there and finds one that is.",
-        "",
     ]
-    metrics = ["probe_accuracy"] + (["usable_bits"] if has_new else [])
-    for label in _ordered(frame["label"]):
-        for metric in metrics:
-            lines += [
-                f"### {label}: {METRICS[metric]}",
-                "",
-                to_markdown(pairwise_table(frame, label, metric), index=False),
-                "",
-            ]
+    lines += _training_lines(frame)
+    lines += _comparison_lines(frame, ["probe_accuracy"] + (["usable_bits"] if has_new else []))
     return "\n".join(lines)
+
+
+def _training_lines(frame: pd.DataFrame) -> list[str]:
+    """The training section: steps per model and how training ended, cap flags."""
+    table = training_table(frame)
+    if table.empty:
+        return []
+    lines = ["## Training", "", to_markdown(table, index=False), ""]
+    capped = sorted(set(frame.loc[frame["stop_reason"] == "cap", "method"]))
+    if capped:
+        lines += [
+            f"Still learning at the cap: {', '.join(capped)} (the converged budget's max_epochs "
+            "ended their training before the held-out loss stopped improving).",
+            "",
+        ]
+    return lines
+
+
+def _comparison_lines(frame: pd.DataFrame, metrics: list[str]) -> list[str]:
+    """Pairwise comparisons, Holm-adjusted over every pair x label of each metric's table, with
+    the reference gate: a label the reference did not learn gets no ranking."""
+    labels = _ordered(frame["label"])
+    gates = reference_gates(frame)
+    blocked = [label for label in labels if label in gates and not gates[label].learned]
+    ranked = [label for label in labels if label not in blocked]
+    n_seeds = int(frame.groupby("method")["seed"].nunique().min())
+    lines = ["## Pairwise comparisons (paired by seed)", ""]
+    for label in blocked:
+        gate = gates[label]
+        lines += [
+            f"**{label} is not learned at this budget**: the supervised reference's accuracy "
+            f"[{gate.low:.3f}, {gate.high:.3f}] holds chance ({gate.chance:.3f}), so no method "
+            "is ranked on it.",
+            "",
+        ]
+    if not gates:
+        lines += ["No supervised reference trained on a label here: rankings are not gated.", ""]
+    if n_seeds < FEW_SEEDS:
+        lines += [
+            f"With {n_seeds} seed(s) a difference of a few points cannot be detected (with 3 "
+            "seeds a 5-point accuracy difference is found about 38 % of the time: "
+            f"benchmarks/calibration.py); use {FEW_SEEDS} or more seeds to compare methods.",
+            "",
+        ]
+    for metric in metrics:
+        if not ranked:
+            break
+        tables, size = pairwise_tables(frame, ranked, metric)
+        lines += [
+            f"Mean difference A - B of {METRICS[metric]} over the seeds both methods ran; "
+            f"Holm-adjusted over the family of every pair x label of this metric ({size} "
+            "comparisons): its interval excludes 0 exactly when the adjusted p < 0.05.",
+            "",
+        ]
+        for label in ranked:
+            lines += [f"### {label}: {METRICS[metric]}", "", to_markdown(tables[label], False), ""]
+    return lines
 
 
 def grid_columns(frame: pd.DataFrame) -> list[str]:

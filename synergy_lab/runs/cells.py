@@ -156,9 +156,11 @@ def _to_python(value: Any) -> Any:
 def _curve_rows(trained: TrainedModel, spec: CellSpec, group: str = "") -> pd.DataFrame:
     """The trainer's logged loss parts in long form (method, seed, grid..., step, part, value).
 
-    A model of a training group logs its parts as ``<group>/<part>`` (e.g. ``S/loss``).
+    A model of a training group logs its parts as ``<group>/<part>`` (e.g. ``S/loss``). The
+    converged budget's held-out checks are the part ``val_loss`` (nats) at their steps.
     """
     grid = {k: v for k, v in spec.grid}
+    entries = [*trained.loss_curve, *({**c, "epoch": -1} for c in trained.val_curve)]
     rows = [
         {
             "method": spec.method,
@@ -168,7 +170,7 @@ def _curve_rows(trained: TrainedModel, spec: CellSpec, group: str = "") -> pd.Da
             "part": f"{group}/{part}" if group else part,
             "value": value,
         }  # fmt: skip
-        for entry in trained.loss_curve
+        for entry in entries
         for part, value in entry.items()
         if part not in ("step", "epoch")  # bookkeeping, not a logged quantity
     ]
@@ -243,19 +245,22 @@ def run_cell(
         z_test = trained.represent(part.test.x1, part.test.x2)
         representations[representation_key("z_fit", group)] = z_fit
         representations[representation_key("z_test", group)] = z_test
-        row_parts.append(
-            evaluate_representations(
-                z_fit,
-                z_test,
-                part,
-                config.probe,
-                seed=spec.seed,
-                pid_clusters=config.pid_clusters,
-                device=trained.device,
-                null_shuffles=config.null_shuffles,
-                bootstrap=config.bootstrap,
-            )
+        rows = evaluate_representations(
+            z_fit,
+            z_test,
+            part,
+            config.probe,
+            seed=spec.seed,
+            pid_clusters=config.pid_clusters,
+            device=trained.device,
+            null_shuffles=config.null_shuffles,
+            bootstrap=config.bootstrap,
         )
+        rows["steps"] = trained.steps_trained  # how this model's training ended
+        rows["stop_reason"] = trained.stop_reason
+        # the label a supervised reference learned (the report gates rankings on it)
+        rows["trained_on"] = getattr(spec.method_settings(part), "label", None)
+        row_parts.append(rows)
         curve_parts.append(_curve_rows(trained, spec, group))
     atomic_write_with(
         paths["representations"],

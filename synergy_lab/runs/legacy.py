@@ -13,6 +13,8 @@ finished cell of an older folder is recognised as done:
    every method's settings (``MethodConfig``): :func:`legacy_settings` rebuilds it, and
    :func:`upgrade_folder_settings` reads an old ``config.json``'s flat record per method.
 4. An empty ``groups`` (train every training group) is left out.
+5. A fixed budget (what every version before the converged budget trained) is recorded without
+   ``budget`` and the converged budget's own settings, which it does not read.
 """
 
 from __future__ import annotations
@@ -34,7 +36,17 @@ LEGACY_VALUES: dict[str, dict[str, Any]] = {
         "vector_encoder": "mlp",
     },
     "task_config": {"trifeature_protocol": "single", "trifeature_heldout_fraction": 0.2},
+    "probe": {"select": "accuracy", "calibrate": False},
 }
+#: Settings only the converged budget reads (TrainConfig); rule 5 drops them from a fixed one.
+CONVERGED_ONLY = (
+    "val_fraction",
+    "eval_every",
+    "tol",
+    "patience",
+    "max_epochs",
+    "cooldown_fraction",
+)
 #: Run-level settings that do not change what a cell computes.
 NOT_SETTINGS = ("methods", "seeds", "baselines")
 NOT_TRAIN_SETTINGS = ("device", "progress", "checkpoint", "seed")
@@ -52,6 +64,9 @@ def apply_legacy_rules(record: dict[str, Any], task: str) -> dict[str, Any]:
         task_settings["trifeature_train_synergy_rate"] = SINGLE_TRAIN_SYNERGY_RATE
     if not record["groups"]:  # rule 4
         del record["groups"]
+    if record["train"].get("budget") == "fixed":  # rule 5
+        for name in ("budget", *CONVERGED_ONLY):
+            record["train"].pop(name, None)
     for section, legacy in LEGACY_VALUES.items():  # rule 1
         for name, value in legacy.items():
             if record[section].get(name) == value:

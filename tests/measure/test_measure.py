@@ -5,6 +5,7 @@ import pytest
 from scipy import stats
 
 from synergy_lab.measure import (
+    SoftPID,
     balanced_accuracy,
     bootstrap_intervals,
     captured_fraction,
@@ -92,31 +93,46 @@ def test_soft_joint_table_of_one_hot_predictions_is_the_hard_table():
     np.testing.assert_allclose(soft, joint_table(c1, c2, y, shape=(3, 2, 2)))
 
 
-def test_corrected_soft_pid_of_random_predictions_is_within_its_interval_of_zero():
-    # predictions that ignore the codes, 30 repetitions: the raw PID is biased above 0, the
-    # corrected one is not, and its 95 % interval holds 0 at about the stated rate
+def test_soft_pid_p_value_and_null_summary_by_hand():
+    # 4 shuffles (the dataclass takes any null): raw 0.3 is reached by 0.3 (a tie) and 0.5
+    null = np.array([[0.1, 0.0, 0.0, 0.0], [0.3, 0.0, 0.0, 0.0], [0.5, 0.0, 0.0, 0.0]] * 2)
+    soft = SoftPID(np.array([0.3, 0.0, 0.2, 0.0]), null[:4])
+    np.testing.assert_allclose(soft.p_value, [(1 + 2) / 5, 1.0, 1 / 5, 1.0])
+    np.testing.assert_allclose(soft.null_mean, [0.25, 0, 0, 0])
+    assert soft.null_q95[0] == pytest.approx(0.47)  # numpy's linear percentile of .1 .3 .5 .1
+    assert soft.shuffles == 4
+    np.testing.assert_array_equal(soft.significant(0.2), [False, False, True, False])
+
+
+def test_soft_pid_of_predictions_independent_of_the_codes_is_never_negative_nor_significant():
+    # 20 repetitions x 4 parts = 80 null tests; P(p <= 0.05) = 1/21 each: about 3.8 flagged,
+    # more than 10 has probability < 0.2 %. The legacy raw - null mean goes negative.
     rng = np.random.default_rng(2)
-    raw, corrected, inside = [], [], []
-    for rep in range(30):
-        c1, c2 = rng.integers(0, 8, 600), rng.integers(0, 8, 600)
-        probs = rng.dirichlet([1.0, 1.0], size=600)
-        soft = soft_model_pid(c1, c2, probs, (8, 8), shuffles=20, seed=rep)
-        raw.append(soft.raw.sum())
-        corrected.append(soft.corrected.sum())
-        inside.append((soft.corrected_low <= 0) & (soft.corrected_high >= 0))
-    assert np.mean(raw) > 0.005  # the small-sample floor of the uncorrected PID
-    assert abs(np.mean(corrected)) < 0.2 * np.mean(raw)
-    rate = np.mean(inside, axis=0)  # per PID part
-    assert np.all(rate >= 0.8), rate
+    flagged, raws, legacy_min = 0, [], 0.0
+    for rep in range(20):
+        c1, c2 = rng.integers(0, 4, 400), rng.integers(0, 4, 400)
+        probs = rng.dirichlet([1.0, 1.0], size=400)
+        soft = soft_model_pid(c1, c2, probs, (4, 4), shuffles=20, seed=rep)
+        assert np.all(soft.raw >= 0) and np.all(soft.null >= 0)
+        assert np.all((soft.p_value > 0) & (soft.p_value <= 1))
+        flagged += int(soft.significant(0.05).sum())
+        raws.append(soft.raw.sum())
+        legacy_min = min(legacy_min, float(soft.corrected.min()))
+    assert flagged <= 10, flagged
+    assert np.mean(raws) > 0.005  # the small-sample floor: why a raw part alone is not enough
+    assert legacy_min < 0  # what the test replaces: a subtraction gives impossible negatives
 
 
-def test_corrected_soft_pid_finds_the_synergy_of_a_right_xor_predictor():
+def test_soft_pid_finds_the_synergy_of_a_right_xor_predictor():
     rng = np.random.default_rng(3)
     c1, c2 = rng.integers(0, 2, 1000), rng.integers(0, 2, 1000)
     probs = np.where((c1 ^ c2)[:, None] == np.arange(2), 0.9, 0.1)
     soft = soft_model_pid(c1, c2, probs, (2, 2), shuffles=20, seed=0)
-    assert soft.corrected[3] == pytest.approx(1 - _binary_h(0.9), abs=0.01)
-    assert soft.corrected_low[3] > 0
+    # the table is about uniform codes with q(y = c1 xor c2) = 0.9: synergy 1 - H(0.9) bits
+    assert soft.raw[3] == pytest.approx(1 - _binary_h(0.9), abs=0.01)
+    assert soft.p_value[3] == pytest.approx(1 / 21) and soft.significant()[3]
+    assert soft.raw[3] > soft.null_q95[3] and np.all(soft.raw >= 0)
+    assert soft.corrected[3] == pytest.approx(1 - _binary_h(0.9), abs=0.01)  # legacy field
     with pytest.raises(ValueError, match="shuffles"):
         soft_model_pid(c1, c2, probs, (2, 2), shuffles=5)
 

@@ -238,7 +238,7 @@ def test_registered_and_trained_with_a_checkpoint_round_trip(tmp_path: Path) -> 
     data = from_arrays(x1, x2, {"S": rng.integers(0, 2, 40)}, val_fraction=0.1, test_fraction=0.1)
     path = tmp_path / "coral.pt"
     config = TrainConfig(
-        epochs=1, batch_size=16, progress=False, device="cpu", checkpoint=str(path)
+        budget="fixed", epochs=1, batch_size=16, progress=False, device="cpu", checkpoint=str(path)
     )
     trained = train("coral", data, config, TINY)
     assert len(trained.loss_curve) == 2 and math.isfinite(trained.loss_curve[-1]["loss"])

@@ -118,4 +118,4 @@ def test_compare_says_zero_spread_is_not_estimable(tmp_path: Path, results_frame
     result = CliRunner().invoke(app, ["compare", str(tmp_path), "--label", "S"])
     assert result.exit_code == 0, result.output
     row = result.output.splitlines()[-1]
-    assert row == "| clip | comm | 2 | +0.027 | — | spread 0 over 2 seeds: not estimable |"
+    assert row == "| clip | comm | 2 | +0.027 | — | — | spread 0 over 2 seeds: not estimable |"

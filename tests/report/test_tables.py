@@ -22,12 +22,15 @@ def test_accuracy_table_mean_and_std(results_frame):
     assert table.loc["comm", "train s"] == "15.0"
 
 
-def test_synergy_table_uses_the_corrected_soft_pid_and_truth_is_stated_once(results_frame):
+def test_synergy_table_shows_the_raw_soft_pid_with_its_test_and_truth_once(results_frame):
     frame = results_frame(methods=("clip", "comm"), seeds=(0,), labels=("S",))
-    frame["pid_soft_synergy_corrected"] = [0.25, 0.5]
+    frame["pid_soft_synergy"] = [0.25, 0.5]
+    frame["pid_soft_synergy_corrected"] = [-0.3, 0.1]  # legacy raw - null mean: never shown
+    frame["pid_soft_synergy_p"] = [0.5, 1 / 21]
     frame["gt_synergy"] = [1.0, 1.0]
     table = synergy_table(frame).set_index("method")
-    assert table.loc["clip", "synergy"] == "0.250"
+    assert table.loc["clip", "synergy"] == "0.250 [0/1]"
+    assert table.loc["comm", "synergy"] == "0.500 [1/1]"
     assert "true synergy" not in table.columns
     truth = ground_truth_table(frame)
     assert len(truth) == 1 and truth.iloc[0]["synergy"] == "1.000"
@@ -87,7 +90,7 @@ def test_pairwise_with_zero_spread_says_not_estimable(results_frame):
     frame["probe_accuracy"] = [0.9, 0.8, 0.873, 0.773]  # a - b = +0.027 on both seeds
     row = pairwise_table(frame, "S").iloc[0]
     assert row["mean diff (A - B)"] == "+0.027"
-    assert row["95% interval"] == "—"
+    assert row["Holm interval"] == "—" and row["p (Holm)"] == "—"
     assert row["excludes 0"] == "spread 0 over 2 seeds: not estimable"
     frame["probe_accuracy"] = [0.9, 0.8, 0.9, 0.8]  # identical methods
     row = pairwise_table(frame, "S").iloc[0]
@@ -116,3 +119,33 @@ def test_summary_names_the_probe_used(results_frame):
     assert "## Linear-probe test accuracy" in markdown_summary(frame)
     text = markdown_summary(frame, probe="mlp")
     assert "## MLP-probe test accuracy" in text and "Linear-probe" not in text
+
+
+def _with_reference(results_frame, accuracies: list[float]):
+    frame = results_frame(
+        methods=("comm", "clip", "supervised"), seeds=(0, 1, 2), labels=("R", "S")
+    )
+    frame["chance_accuracy"] = 0.5
+    frame.loc[frame.method == "supervised", "trained_on"] = "S"
+    reference = (frame.method == "supervised") & (frame.label == "S")
+    frame.loc[reference, "probe_accuracy"] = accuracies
+    return frame
+
+
+def test_a_reference_at_chance_suppresses_the_ranking_of_its_label(results_frame):
+    at_chance = markdown_summary(_with_reference(results_frame, [0.49, 0.52, 0.50]))
+    assert "**S is not learned at this budget**" in at_chance
+    assert "### S: accuracy" not in at_chance and "### R: accuracy" in at_chance
+    learned = markdown_summary(_with_reference(results_frame, [0.97, 0.99, 0.98]))
+    assert "not learned" not in learned and "### S: accuracy" in learned
+    # 3 methods -> 3 pairs per label, 2 labels: one family of 6 per metric
+    assert "every pair x label of this metric (6 comparisons)" in learned
+
+
+def test_few_seeds_are_said_plainly_and_capped_training_is_flagged(results_frame):
+    frame = results_frame(methods=("comm", "clip"), seeds=(0, 1), labels=("S",))
+    frame.loc[frame.method == "comm", "stop_reason"] = "cap"
+    text = markdown_summary(frame)
+    assert "With 2 seed(s) a difference of a few points cannot be detected" in text
+    assert "Still learning at the cap: comm" in text
+    assert "| comm | 2 | 100 (100-100) | cap 2 |" in text

@@ -18,7 +18,9 @@ def tiny_config(methods=("clip",), seeds=(0,), epochs=1, **kwargs) -> RunConfig:
         baselines=False,
         task_config=TaskConfig(n_samples=600),
         model=ModelConfig(dim=16, encoder_hidden=32, projection_dim=16),
-        train=TrainConfig(epochs=epochs, batch_size=128, progress=False, device="cpu"),
+        train=TrainConfig(
+            budget="fixed", epochs=epochs, batch_size=128, progress=False, device="cpu"
+        ),
         probe=ProbeConfig(l2_grid=(1e-3,), max_iter=30),
         **kwargs,
     )

@@ -124,7 +124,7 @@ def _tiny_from_child(methods):
     return RunConfig(
         methods=methods, seeds=(0,), baselines=False, task_config=TaskConfig(n_samples=600),
         model=ModelConfig(dim=16, encoder_hidden=32, projection_dim=16),
-        train=TrainConfig(epochs=1, batch_size=128, progress=False, device="cpu"),
+        train=TrainConfig(budget="fixed", epochs=1, batch_size=128, progress=False, device="cpu"),
         probe=ProbeConfig(l2_grid=(1e-3,), max_iter=30),
     )  # fmt: skip
 
