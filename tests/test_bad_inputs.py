@@ -322,7 +322,8 @@ def test_quick_mode_sizes_and_options_still_win(tmp_path: Path, captured_config)
     quick, overridden = captured_config
     steps = quick.train.epochs * (700 // quick.train.batch_size)  # 1,000 samples -> 700 train
     assert quick.task_config.n_samples == 1000 and steps >= MIN_USEFUL_STEPS
-    assert quick.methods == ("infmasking", "clip") and quick.seeds == (0, 1)
+    assert quick.methods == ("infmasking", "clip") and quick.seeds == (0, 1, 2, 3, 4)
+    assert quick.train.budget == "fixed"
     assert quick.probe.l2_grid == (1e-4,)
     assert overridden.methods == ("comm",) and overridden.seeds == (0, 1, 2)
 

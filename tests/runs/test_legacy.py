@@ -18,7 +18,7 @@ from synergy_lab.config import RunConfig, config_from_record, read_toml, run_con
 from synergy_lab.evaluate import ProbeConfig
 from synergy_lab.methods.infmasking import InfMaskingSettings
 from synergy_lab.models import ModelConfig
-from synergy_lab.runs import legacy, reevaluate, run_cells
+from synergy_lab.runs import RunFolderError, legacy, reevaluate, run_cells
 from synergy_lab.runs.cells import CellSpec, settings_of
 from synergy_lab.train import TrainedModel
 
@@ -61,12 +61,20 @@ def _copy(folder: Path, target: Path, weights: bool = True) -> Path:
     return target
 
 
+#: What the fixture's defaults were that today's are not: a fixed budget, no calibrated probe.
+OLD_DEFAULTS = {"train": {"budget": "fixed"}, "probe": {"calibrate": False}}
+
+
 def test_the_old_flat_method_folder_resumes_from_its_own_toml(tmp_path: Path, monkeypatch):
     _no_training(monkeypatch)
     folder = _copy(FIXTURE, tmp_path / "run")
     notes: list[str] = []
-    config = run_config(file=read_toml(FIXTURE / "run.toml"), say=notes.append)
+    toml = read_toml(FIXTURE / "run.toml")
+    today = run_config(file=toml, say=notes.append)
     assert any("[method] mask_ratio" in n and "[method.infmasking] mask_ratio" in n for n in notes)
+    with pytest.raises(RunFolderError, match="probe.calibrate = .<unset>. in the folder, True now"):
+        run_cells(today, folder)  # today's defaults are other settings: said, nothing retrained
+    config = run_config(file=toml, options=OLD_DEFAULTS)
     outcome = run_cells(config, folder)
     before = pd.read_csv(FIXTURE / "results.csv")
     assert len(outcome.results) == len(before) == 4 * 4
@@ -78,7 +86,7 @@ def test_the_old_flat_method_folder_resumes_from_its_own_toml(tmp_path: Path, mo
 
 def test_the_old_folder_reevaluates_unchanged_and_its_weights_load(tmp_path: Path):
     folder = _copy(FIXTURE, tmp_path / "run")
-    probe = ProbeConfig(l2_grid=(1e-3,), max_iter=30)
+    probe = ProbeConfig(l2_grid=(1e-3,), max_iter=30, calibrate=False)
     again = reevaluate(folder, probe)
     before = pd.read_csv(FIXTURE / "results.csv")
     for column in ("probe_accuracy", "usable_bits", "gt_synergy"):
