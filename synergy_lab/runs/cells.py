@@ -50,7 +50,7 @@ def settings_of(config: RunConfig, method: str | None = None) -> dict[str, Any]:
     settings = config.method if method is None else {method: config.method[method]}
     own = {name: dataclasses.asdict(value) for name, value in settings.items()}
     record = {**legacy.shared_record(config), "method": own if method is None else own[method]}
-    return legacy.apply_legacy_rules(record, config.task)
+    return legacy.apply_legacy_rules(record, config.task, method)
 
 
 def settings_hash(settings: dict[str, Any]) -> str:

@@ -38,6 +38,10 @@ LEGACY_VALUES: dict[str, dict[str, Any]] = {
     "task_config": {"trifeature_protocol": "single", "trifeature_heldout_fraction": 0.2},
     "probe": {"select": "accuracy", "calibrate": False},
 }
+#: Rule 1 for a method's own settings: method name -> {field: value that does what versions
+#: before the field did}. Empty so far; a new method setting whose default keeps the old
+#: behaviour adds its line here, and older folders' cells of that method keep resuming.
+METHOD_LEGACY_VALUES: dict[str, dict[str, Any]] = {}
 #: Settings only the converged budget reads (TrainConfig); rule 5 drops them from a fixed one.
 CONVERGED_ONLY = (
     "val_fraction",
@@ -52,9 +56,12 @@ NOT_SETTINGS = ("methods", "seeds", "baselines")
 NOT_TRAIN_SETTINGS = ("device", "progress", "checkpoint", "seed")
 
 
-def apply_legacy_rules(record: dict[str, Any], task: str) -> dict[str, Any]:
-    """Rules 1, 2 and 4 applied to a settings record (``dataclasses.asdict`` of a RunConfig
-    less its lists of methods and seeds); returns the record as a file holds it."""
+def apply_legacy_rules(
+    record: dict[str, Any], task: str, method: str | None = None
+) -> dict[str, Any]:
+    """Rules 1, 2, 4 and 5 applied to a settings record (``dataclasses.asdict`` of a RunConfig
+    less its lists of methods and seeds; ``record["method"]`` holds ``method``'s settings, or
+    every method's by name when ``method`` is None); returns the record as a file holds it."""
     task_settings = record["task_config"]
     if task != "trifeature":  # rule 2
         task_settings["trifeature_protocol"] = "single"
@@ -71,6 +78,12 @@ def apply_legacy_rules(record: dict[str, Any], task: str) -> dict[str, Any]:
         for name, value in legacy.items():
             if record[section].get(name) == value:
                 del record[section][name]
+    methods = record["method"] if method is None else {method: record["method"]}
+    for name, legacy in METHOD_LEGACY_VALUES.items():  # rule 1, per method
+        own = methods.get(name)
+        for field, value in legacy.items():
+            if isinstance(own, dict) and own.get(field) == value:
+                del own[field]
     return json.loads(json.dumps(record, default=str))  # tuples -> lists, as a file holds them
 
 
@@ -110,4 +123,8 @@ def upgrade_folder_settings(recorded: dict[str, Any]) -> dict[str, Any]:
         name: json.loads(json.dumps(dataclasses.asdict(settings_from_record(name, method))))
         for name in METHODS
     }
+    for name, legacy in METHOD_LEGACY_VALUES.items():  # as today's record leaves them out
+        for field, value in legacy.items():
+            if nested.get(name, {}).get(field) == value:
+                del nested[name][field]
     return {**recorded, "settings": {**settings, "method": nested}}

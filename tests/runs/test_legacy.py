@@ -122,6 +122,16 @@ def test_rule_1_a_setting_added_later_is_left_out_at_its_old_value():
     assert settings_of(chunked, "clip")["model"]["vector_encoder"] == "chunks"
 
 
+def test_rule_1_a_method_setting_added_later_is_left_out_at_its_old_value(monkeypatch):
+    monkeypatch.setitem(legacy.METHOD_LEGACY_VALUES, "infmasking", {"mask_weight": 1.0})
+    config = RunConfig()
+    assert "mask_weight" not in settings_of(config, "infmasking")["method"]
+    assert "mask_weight" not in settings_of(config)["method"]["infmasking"]
+    changed = config.with_method("infmasking", mask_weight=0.5)
+    assert settings_of(changed, "infmasking")["method"]["mask_weight"] == 0.5
+    assert settings_of(config, "comm") == settings_of(changed, "comm")
+
+
 def test_rule_2_trifeature_settings_are_recorded_at_their_legacy_values_elsewhere():
     config = run_config(options={"task": {"trifeature_protocol": "paper"}})
     assert "trifeature_protocol" not in settings_of(config, "clip")["task_config"]
