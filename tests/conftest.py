@@ -19,7 +19,7 @@ def _results_frame(methods=("comm", "clip"), seeds=(0, 1), labels=("R", "S")) ->
             for label in labels:
                 row = {c: float(rng.uniform(0, 1)) for c in RESULT_COLUMNS}
                 row.update(task="xor", method=method, seed=seed, label=label)
-                row.update(steps=100, stop_reason="fixed", trained_on=None)
+                row.update(steps=100, stop_reason="fixed", trained_on=None, label_entropy=np.nan)
                 rows.append(row)
     return pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
 

@@ -293,9 +293,12 @@ CAPTURED_TOLERANCE = 0.01
 
 
 def label_entropy(frame: pd.DataFrame) -> pd.Series:
-    """Per label, H(Y) (bits) as far as results.csv tells it: the larger of the ground truth's
-    I(X1, X2; Y) and -log2(chance accuracy). Both are lower bounds of H(Y); the first is exact
-    for a label that (X1, X2) determine, the second for a balanced label. NaN if neither."""
+    """Per label, H(Y) (bits): the ``label_entropy`` column where results.csv records it (the
+    test labels' entropy); in older files the larger of the ground truth's I(X1, X2; Y) and
+    -log2(chance accuracy), both lower bounds of H(Y) (exact for a label that (X1, X2) determine
+    and for a balanced label). NaN if neither."""
+    if "label_entropy" in frame.columns and frame["label_entropy"].notna().all():
+        return frame.groupby("label", sort=False)["label_entropy"].mean()
     truth = frame.groupby("label", sort=False)[[f"gt_{p}" for p in PID.PARTS]].mean()
     total = truth.sum(axis=1, min_count=len(PID.PARTS))
     chance = frame.groupby("label", sort=False)["chance_accuracy"].mean()

@@ -149,3 +149,15 @@ def test_few_seeds_are_said_plainly_and_capped_training_is_flagged(results_frame
     assert "With 2 seed(s) a difference of a few points cannot be detected" in text
     assert "Still learning at the cap: comm" in text
     assert "| comm | 2 | 100 (100-100) | cap 2 |" in text
+
+
+def test_label_entropy_reads_the_recorded_column_first(results_frame):
+    from synergy_lab.report.tables import label_entropy
+
+    frame = results_frame(methods=("comm",), seeds=(0, 1), labels=("R", "S"))
+    frame["chance_accuracy"] = 0.5  # the fallback: max(-log2 0.5, I = 0.5 bits) = 1 bit
+    for part in ("redundancy", "unique1", "unique2", "synergy"):
+        frame[f"gt_{part}"] = 0.125
+    assert label_entropy(frame)["S"] == pytest.approx(1.0)
+    frame["label_entropy"] = 1.58
+    assert label_entropy(frame)["S"] == pytest.approx(1.58)
