@@ -1,6 +1,6 @@
 """InfMasking's S accuracy at the converged default budget against the old fixed one, on a task
-the toolkit was never tuned on (tests/sine_task.py: two hidden bits per modality mixed by random
-sine networks; labels XOR and mod-3). Nothing is chosen on this task: the toolkit's defaults,
+the toolkit was never tuned on (tests/fixtures/sine_task.py: two hidden bits per modality mixed
+by random sine networks; labels XOR and mod-3). Nothing is chosen on this task: the toolkit's defaults,
 seeds 0..N-1, the linear probe; per seed the test accuracy with its bootstrap interval, then the
 mean over seeds with its t-interval and the paired difference converged - fixed.
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "fixtures"))
 from sine_task import sine_task  # noqa: E402
 
 from synergy_lab.evaluate import evaluate  # noqa: E402

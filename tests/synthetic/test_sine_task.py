@@ -1,4 +1,4 @@
-"""The held-out sine task (tests/sine_task.py): its labels' exact PID is what its docstring says."""
+"""The held-out sine task (tests/fixtures/sine_task.py): its labels' exact PID is as stated."""
 
 import sys
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parents[1]))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures"))
 from sine_task import sine_task  # noqa: E402
 
 from synergy_lab.evaluate import ground_truth_pid  # noqa: E402
