@@ -1,8 +1,9 @@
 """InfMasking's S accuracy at the converged default budget against the old fixed one, on a task
 the toolkit was never tuned on (tests/fixtures/sine_task.py: two hidden bits per modality mixed
-by random sine networks; labels XOR and mod-3). Nothing is chosen on this task: the toolkit's defaults,
-seeds 0..N-1, the linear probe; per seed the test accuracy with its bootstrap interval, then the
-mean over seeds with its t-interval and the paired difference converged - fixed.
+by random sine networks; labels XOR and mod-3). Nothing is chosen on this task: the toolkit's
+defaults, seeds 0..N-1, the linear probe; per seed the test accuracy with its bootstrap
+interval, then the mean over seeds with its t-interval and the paired difference converged -
+fixed.
 
     OPENBLAS_NUM_THREADS=1 python benchmarks/heldout_task.py [--seeds 3] [--method infmasking]
 """
