@@ -193,8 +193,11 @@ def build_section(cls: Callable[..., T], where: str, values: Any) -> T:
 
 # ---- [run] and [method] ------------------------------------------------------------------
 
-_RUN_FIELDS = {f.name for f in dataclasses.fields(RunConfig)} - {*(f for f, _ in SECTIONS.values())}
-_RUN_FIELDS -= {"method"}
+#: [run]'s settings: RunConfig's own fields (not the sections' dataclasses, not ``method``).
+_RUN_FIELDS = {f.name for f in dataclasses.fields(RunConfig)} - {
+    *(name for name, _ in SECTIONS.values()),
+    "method",
+}
 
 
 def _run_table(values: Any, where: str) -> dict[str, Any]:
@@ -243,9 +246,7 @@ def _method_tables(values: Any, source: str, say: Say | None) -> dict[str, dict[
             method, name = FLAT_METHOD_KEYS[key][0]
             hint = typing.get_type_hints(method_class(method).settings_class)[name]
             checked_value("[method]", key, value, hint)
-    nested: dict[str, dict[str, Any]] = {}
-    for key, target in nest_flat_keys(flat).items():
-        nested.setdefault(key, {}).update(target)
+    nested = nest_flat_keys(flat)
     if flat and say is not None:
         for key in flat:
             where = ", ".join(f"[method.{m}] {f}" for m, f in FLAT_METHOD_KEYS[key])
