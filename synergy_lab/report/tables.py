@@ -235,12 +235,13 @@ def pairwise_table(
 
 
 def reference_gates(frame: pd.DataFrame) -> dict[str, ReferenceGate]:
-    """Per label the supervised reference was trained on: did it learn it (its accuracy's
-    t-interval over seeds above chance)? Empty without a reference, or in files that predate
-    the ``trained_on`` column."""
+    """Per label the supervised reference was trained on (every label for ``label = "all"``):
+    did it learn it (its accuracy's t-interval over seeds above chance)? Empty without a
+    reference, or in files that predate the ``trained_on`` column."""
     if "trained_on" not in frame.columns:
         return {}
-    reference = frame[(frame.method == "supervised") & (frame.label == frame.trained_on)]
+    trained_on = (frame.label == frame.trained_on) | (frame.trained_on == "all")
+    reference = frame[(frame.method == "supervised") & trained_on]
     gates = {}
     for label, rows in reference.groupby("label", sort=False):
         accuracies = rows.groupby("seed")["probe_accuracy"].mean().to_numpy()

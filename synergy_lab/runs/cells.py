@@ -125,7 +125,7 @@ class CellSpec:
         dataset's first label when the configured one is not among its labels."""
         settings = self.config.method[self.method]
         label = getattr(settings, "label", None)
-        if self.method == "supervised" and label not in data.num_classes:
+        if self.method == "supervised" and label not in (*data.num_classes, "all"):
             return dataclasses.replace(settings, label=data.label_names[0])
         return settings
 

@@ -6,6 +6,7 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from synergy_lab.methods import METHODS
 from synergy_lab.methods.base import Batch, MethodContext
@@ -83,3 +84,18 @@ def test_unknown_supervised_label_is_rejected() -> None:
     batch = Batch(x1=torch.randn(4, 5), x2=torch.randn(4, 4))
     with pytest.raises(ValueError, match=r"no label .S."):
         method(batch, tiny_model())
+
+
+def test_label_all_trains_one_head_per_label_on_the_mean_cross_entropy() -> None:
+    torch.manual_seed(0)
+    model = FusionModel(((5,), (4,)), TINY)
+    method = Supervised(SupervisedSettings(label="all"), CONTEXT)
+    assert set(method.heads) == set(CONTEXT.num_classes)
+    x1, x2 = torch.randn(8, 5), torch.randn(8, 4)
+    labels = {k: torch.randint(0, n, (8,)) for k, n in CONTEXT.num_classes.items()}
+    out = method(Batch(x1=x1, x2=x2, labels=labels), model)
+    z = model(x1, x2)
+    by_hand = sum(F.cross_entropy(method.heads[k](z), labels[k]) for k in labels) / len(labels)
+    assert float(out.loss) == pytest.approx(float(by_hand), rel=1e-6)
+    with pytest.raises(ValueError, match="no label"):
+        method(Batch(x1=x1, x2=x2, labels={"S": labels["S"]}), model)

@@ -95,8 +95,18 @@ def test_the_old_folder_reevaluates_unchanged_and_its_weights_load(tmp_path: Pat
     assert model.method_config == InfMaskingSettings(mask_ratio=0.5, num_masks=2)
 
 
+def _finished(folder: Path) -> bool:
+    """A folder whose planned cells all have files (not a grid still running in the background)."""
+    plan = folder / "plan.json"
+    if not plan.is_file():
+        return True  # written before plans were recorded: every committed one of those finished
+    done = {path.stem for path in (folder / "cells").glob("*.json")}
+    return set(json.loads(plan.read_text())["cells"]) <= done
+
+
 def _committed_folders() -> list[Path]:
-    return sorted(p.parent for p in REPORTS.rglob("config.json") if (p.parent / "cells").is_dir())
+    folders = [p.parent for p in REPORTS.rglob("config.json") if (p.parent / "cells").is_dir()]
+    return sorted(folder for folder in folders if _finished(folder))
 
 
 def test_every_committed_run_folder_resumes_without_training(tmp_path: Path, monkeypatch):
