@@ -96,6 +96,6 @@ def test_label_all_trains_one_head_per_label_on_the_mean_cross_entropy() -> None
     out = method(Batch(x1=x1, x2=x2, labels=labels), model)
     z = model(x1, x2)
     by_hand = sum(F.cross_entropy(method.heads[k](z), labels[k]) for k in labels) / len(labels)
-    assert float(out.loss) == pytest.approx(float(by_hand), rel=1e-6)
+    assert out.loss.item() == pytest.approx(by_hand.item(), rel=1e-6)
     with pytest.raises(ValueError, match="no label"):
         method(Batch(x1=x1, x2=x2, labels={"S": labels["S"]}), model)
