@@ -145,17 +145,20 @@ def fit_budget(
             config, train=dataclasses.replace(config.train, batch_size=n_train)
         )
     batches = n_train // max(1, min(config.train.batch_size, n_train))
-    steps = config.train.epochs * batches
+    fixed = config.train.budget == "fixed"  # the converged budget's most is its cap
+    epochs = config.train.epochs if fixed else config.train.max_epochs
+    steps = epochs * batches
+    span = f"{epochs} epochs" if fixed else f"at most {epochs} epochs (max_epochs)"
     trains = any(METHODS[m].trainable for m in config.all_methods)
     note = (
-        f"warning: {steps} optimiser steps per training ({config.train.epochs} epochs x "
+        f"warning: {steps} optimiser steps per training ({span} x "
         f"{batches} batches); on xor the methods, the supervised bound included, learn S only "
         f"with about {MIN_USEFUL_STEPS}: raise --epochs or --samples"
     )
     if data_name is not None:
         note = (
             f"warning: {steps} optimiser steps per training on {data_name} "
-            f"({config.train.epochs} epochs x {batches} batches); the methods needed about "
+            f"({span} x {batches} batches); the methods needed about "
             f"{MIN_USEFUL_STEPS} to learn a synergistic label (measured on xor), and your data "
             "may need as many: raise --epochs or lower --batch-size"
         )

@@ -287,3 +287,19 @@ def test_groups_setting_trains_only_the_groups_named(tmp_path, tiny, monkeypatch
     assert sorted(frame["label"]) == ["S", "colour1", "colour2", "position1"]
     with pytest.raises(ValueError, match="training group 'SU' is not one of"):
         run_experiment(dataclasses.replace(config, groups=("SU",)), tmp_path / "other")
+
+
+def test_the_step_warning_counts_the_converged_budgets_cap_not_its_epochs():
+    import dataclasses as dc
+
+    from synergy_lab.config import RunConfig
+    from synergy_lab.runs.folder import fit_budget
+    from synergy_lab.train import TrainConfig
+
+    lines: list[str] = []
+    converged = RunConfig(train=TrainConfig(epochs=1, max_epochs=100, batch_size=100))
+    fit_budget(converged, 1000, set(), lines.append)
+    assert lines == []  # 100 epochs x 10 batches at most: no warning, whatever epochs says
+    fit_budget(dc.replace(converged, train=dc.replace(converged.train, max_epochs=2)), 1000,
+               set(), lines.append)  # fmt: skip
+    assert len(lines) == 1 and "20 optimiser steps" in lines[0] and "max_epochs" in lines[0]
