@@ -142,16 +142,13 @@ def evaluate_representations(
             device=device,
             classes=classes,
         )
-        bounds = bootstrap_intervals(
-            y_test, result.probabilities, result.prior, n_boot=bootstrap, seed=seed
-        )
         soft = result.probabilities
         if result.calibrated_probabilities.size:  # usable bits from the calibrated read-out
             soft = result.calibrated_probabilities
-            calibrated = bootstrap_intervals(
-                y_test, soft, result.prior, n_boot=bootstrap, seed=seed
-            )
-            bounds = {**bounds, "usable_bits": calibrated["usable_bits"]}
+        bounds = bootstrap_intervals(
+            y_test, result.probabilities, result.prior, n_boot=bootstrap, seed=seed,
+            usable_probs=soft,
+        )  # fmt: skip
         usable = usable_bits(soft, y_test, result.prior)
         truth = ground_truth_pid(dataset, label)
         pid = model_pid(dataset, label, result.predictions, pid_clusters, seed)

@@ -33,11 +33,14 @@ def bootstrap_intervals(
     n_boot: int = 1000,
     level: float = 0.95,
     seed: int = 0,
+    usable_probs: np.ndarray | None = None,
 ) -> dict[str, Interval]:
     """Intervals for ``accuracy``, ``balanced_accuracy`` (fractions) and ``usable_bits`` (bits).
 
     ``y`` (n,) test labels, ``probs`` (n, classes) the probe's test probabilities (the
     prediction is their argmax), ``prior`` (classes,) the constant predictor of the fit split.
+    ``usable_probs`` (n, classes), if given, are what usable bits are read from instead (a
+    calibrated read-out), over the same resamples.
     """
     if n_boot < 10:
         raise ValueError(f"n_boot must be >= 10; got {n_boot}")
@@ -51,7 +54,10 @@ def bootstrap_intervals(
     prior = np.asarray(prior, dtype=np.float64)
     correct = (probs.argmax(axis=1) == y).astype(np.float64)
     gain = per_sample_log_loss_bits(np.broadcast_to(prior, probs.shape), y)
-    gain = gain - per_sample_log_loss_bits(probs, y)
+    read_out = probs if usable_probs is None else np.asarray(usable_probs, dtype=np.float64)
+    if read_out.shape != probs.shape:
+        raise ValueError(f"usable_probs must be {probs.shape}; got {read_out.shape}")
+    gain = gain - per_sample_log_loss_bits(read_out, y)
 
     def balanced(index: np.ndarray) -> np.ndarray:
         # index (b, n): per resample, the recall of each class present, averaged

@@ -146,3 +146,17 @@ def test_paired_comparison_flags_at_most_10_percent_of_null_comparisons():
         b = rng.binomial(1500, rng.normal(0.9, 0.02, 3)) / 1500
         flags += paired_difference(dict(enumerate(a)), dict(enumerate(b))).excludes_zero
     assert flags / sims <= 0.10
+
+
+def test_bootstrap_reads_usable_bits_from_a_second_read_out_over_the_same_resamples():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 200)
+    probs = rng.dirichlet(np.ones(3), 200)
+    calibrated = 0.5 * probs + 0.5 / 3  # softer
+    prior = np.full(3, 1 / 3)
+    both = bootstrap_intervals(y, probs, prior, n_boot=200, seed=4, usable_probs=calibrated)
+    alone = bootstrap_intervals(y, calibrated, prior, n_boot=200, seed=4)
+    assert both["usable_bits"] == alone["usable_bits"]
+    assert both["accuracy"] == bootstrap_intervals(y, probs, prior, n_boot=200, seed=4)["accuracy"]
+    with pytest.raises(ValueError, match="usable_probs must be"):
+        bootstrap_intervals(y, probs, prior, usable_probs=calibrated[:, :2])
