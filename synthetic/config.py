@@ -62,6 +62,10 @@ class TaskConfig:
     ladder_nuisance_bits: int = 0  # ladder (richness): private unlabelled bits per modality, 0..9
     ladder_synergy_labels: int = 1  # ladder (richness): independent synergistic labels, 1..3
     ladder_blocks: int = 1  # ladder (spread): feature blocks per modality, each its own network
+    # ladder (spread, matched): 0 = the first layout (block 0 the plain bits, the synergistic
+    # bits round-robin over the others); s >= 1 = every block sees the same number of latent
+    # bits and each modality's synergistic bits are dealt over s blocks (so only s moves)
+    ladder_spread: int = 0
     # (the ladder's exact tables, axes and PIDs are described in synthetic/ladder.py)
 
     def __post_init__(self) -> None:
@@ -147,6 +151,7 @@ class TaskConfig:
             "ladder_nuisance_bits": (0, MAX_LADDER_NUISANCE_BITS),
             "ladder_synergy_labels": (1, MAX_LADDER_SYNERGY_LABELS),
             "ladder_blocks": (1, self.dim),
+            "ladder_spread": (0, self.ladder_blocks),
         }
         for name, (low, high) in ranges.items():
             value = getattr(self, name)

@@ -13,21 +13,33 @@ Labels: ``R`` = the lowest min(bits_r, 3) bits of r; ``U1`` = u1, ``U2`` = u2; `
   other floor(k / 2), and S = the parity (XOR) of all k bits.
 
 Either way s1 alone and s2 alone are independent of S, so S is pure synergy: BROJA gives
-log2(m) bits (modular) or 1 bit (parity), all synergistic. The four axes of the ladder:
+log2(m) bits (modular) or 1 bit (parity), all synergistic. The axes of the ladder (:data:`AXES`
+holds each with its rungs, what moves, what is held, its encoder and why):
 
 - order: m = 2, 3, 4, 6, 8 or k = 2..6 (a higher-order function of the two parts);
-- dominance: more shared bits r beside the same S (R bits : S bits from 1 : 1 to 8 : 1), the
-  shortcut contrastive alignment learns first;
-- spread: ``ladder_blocks`` = B feature blocks per modality, each observed through its own
-  random network (about ``dim / B`` features). Block 0 carries r, u_i and n_i; with B > 1 the
-  bits of the synergistic parts are dealt round-robin to blocks 1..B-1, so no block holds a
-  modality's whole synergistic part when B > 2. (The default vector encoder maps all
-  features to every token through one MLP; the chunked one, ``vector_encoder = "chunks"`` in
-  the model settings, gives each token its own contiguous chunk, so blocks reach the tokens.
-  Notebook 05 found this axis easier, not harder, as B rises: each block's random network
-  sees fewer bits.)
+- dominance-matched: more shared bits r beside the same S (R bits : S bits 1 : 1 to 4 : 1), the
+  shortcut contrastive alignment learns first, each shared bit taking the place of a nuisance
+  bit so that every rung has 64 latent states per modality (the matched control);
+- spread-matched (``ladder_spread`` = s >= 1): ``ladder_blocks`` = B feature blocks per
+  modality, each observed through its own random network into dim / B features, every block
+  reading the same number of latent bits; a modality's synergistic bits are dealt round-robin
+  over s of its blocks and the plain bits (r, u_i, n_i) fill every block to the same count
+  (:func:`matched_blocks`). Only s moves: each block's network is as complex at every rung;
 - richness: more latent states per modality (nuisance bits: 8 -> 64 -> 512 states at the
   defaults with 0, 3, 6 nuisance bits) and several synergistic labels at once.
+
+Two axes of the first ladder are kept, as exploratory, for their committed cells
+(reports/ladder): dominance (r = 1..8 with nothing in its place, so the states per modality
+rose from 8 to 1,024 with it) and spread (``ladder_spread`` = 0: block 0 carries r, u_i and n_i
+and the synergistic bits are dealt round-robin to blocks 1..B-1, so each block's network saw
+fewer bits as B rose and the axis got easier, not harder).
+
+Encoder per axis: the observation of a one-block rung is one random network of every latent
+bit, so every feature (and every chunk of features) mixes all of them and masking a token hides
+little whichever encoder reads it; those axes use the default ``vector_encoder = "mlp"`` (the
+committed cells did). The spread axes use ``"chunks"``: at B = 4 the blocks are exactly the 4
+tokens' feature chunks, so a token carries only its block and masking it hides that block's
+bits, which is the situation masking methods are built for.
 
 Observation: as in :mod:`synthetic.embedding` (bits as signs through a fixed random tanh network,
 each feature standardised exactly, here over the block's true latent distribution, plus noise
@@ -53,25 +65,161 @@ from synthetic.embedding import RandomMap, draw_random_map, observe
 R_LABEL_MAX_BITS = 3  # the R label reads at most 3 of the shared bits (tables <= 8 x 8 x 8)
 SYNERGY_LABELS: tuple[str, ...] = ("S", "S2", "S3")
 
-# Named rungs: TaskConfig fields per rung, axis by axis (the first rung of each axis is the
-# easiest). Any other rung is reachable by setting the ladder_* fields in [task] directly.
+# Named rungs: TaskConfig fields per distinct rung (one name per distinct task; aliases below).
+# Any other rung is reachable by setting the ladder_* fields in [task] directly. The settings of
+# the rungs with committed cells (reports/ladder*, configs/ladder_preregistered.toml) are frozen:
+# a cell hashes its task settings, so a rung's fields never change; a new design is a new name.
+SPREAD_MATCHED = {  # S = (s1 + s2) mod 8 and 12 latent bits per modality: 4 blocks of 3 bits
+    "ladder_modulus": 8,
+    "ladder_blocks": 4,
+    "ladder_nuisance_bits": 7,
+}
 RUNGS: dict[str, dict[str, int]] = {
     **{f"order-m{m}": {"ladder_modulus": m} for m in (2, 3, 4, 6, 8)},
-    **{f"parity-k{k}": {"ladder_parity_bits": k} for k in (2, 3, 4, 5, 6)},
-    **{f"dominance-{r}": {"ladder_bits_r": r} for r in (1, 2, 4, 8)},
-    **{f"spread-{b}": {"ladder_modulus": 4, "ladder_blocks": b} for b in (1, 2, 3)},
-    "richness-8": {},
+    **{f"parity-k{k}": {"ladder_parity_bits": k} for k in (3, 4, 5, 6)},
+    **{f"dominance-{r}": {"ladder_bits_r": r} for r in (2, 4, 8)},
+    **{f"spread-{b}": {"ladder_modulus": 4, "ladder_blocks": b} for b in (2, 3)},
     "richness-64": {"ladder_nuisance_bits": 3},
     "richness-512": {"ladder_nuisance_bits": 6},
     "richness-multi": {"ladder_nuisance_bits": 3, "ladder_synergy_labels": 3},
+    "dominance-matched-2": {"ladder_bits_r": 2, "ladder_nuisance_bits": 2},
+    **{f"spread-matched-{s}": {**SPREAD_MATCHED, "ladder_spread": s} for s in (1, 2, 3)},
+}
+#: Other names of the same rungs: the first ladder named one task three times (order-m2,
+#: dominance-1, richness-8: all defaults), parity-k2 draws exactly order-m2's data (one bit each
+#: side, S their XOR), spread-1 is order-m4, and the matched dominance axis starts and ends on
+#: rungs the ladder already had.
+ALIASES: dict[str, str] = {
+    "parity-k2": "order-m2",
+    "dominance-1": "order-m2",
+    "richness-8": "order-m2",
+    "spread-1": "order-m4",
+    "dominance-matched-1": "richness-64",
+    "dominance-matched-4": "dominance-4",
+}
+
+ONE_BLOCK_ENCODER = (
+    "mlp: one random network draws every feature from every latent bit, so no chunk of features "
+    "holds a part the others lack and masking a token hides little with either encoder; the "
+    "default keeps the committed cells of this axis"
+)
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One axis of the ladder: its rungs (easiest first by design), what moves and what is held,
+    the vector encoder its runs use and why, and how the supervised reference's S accuracy at a
+    fixed budget moves along it (tests/synthetic/test_ladder_axes.py measures each): ``"falls"``
+    (a difficulty axis: harder rung by rung), ``"flat"`` (a matched control: what moves is not
+    what the reference is asked about) or ``"rises"`` (the first spread axis, which got easier:
+    its confound)."""
+
+    name: str
+    rungs: tuple[str, ...]  # names in RUNGS or ALIASES, easiest first
+    moves: str
+    held: str
+    encoder: str  # [model] vector_encoder: "mlp" or "chunks"
+    encoder_reason: str
+    reference: str  # "falls" | "flat" | "rises": the reference's S accuracy along the axis
+    exploratory: bool = False  # an axis of the first ladder that moves more than one thing
+
+
+AXES: dict[str, Axis] = {
+    axis.name: axis
+    for axis in (
+        Axis(
+            "order",
+            ("order-m2", "order-m3", "order-m4", "order-m6", "order-m8"),
+            "the modulus m of S = (s1 + s2) mod m (log2 m bits of pure synergy)",
+            "shared, private and nuisance bits; one block",
+            "mlp",
+            ONE_BLOCK_ENCODER,
+            "falls",
+        ),
+        Axis(
+            "parity",
+            ("parity-k2", "parity-k3", "parity-k4", "parity-k5", "parity-k6"),
+            "the number k of bits whose parity is S (always 1 bit of synergy)",
+            "shared, private and nuisance bits; one block",
+            "mlp",
+            ONE_BLOCK_ENCODER,
+            "falls",
+        ),
+        Axis(
+            "dominance-matched",
+            ("dominance-matched-1", "dominance-matched-2", "dominance-matched-4"),
+            "shared bits r (R bits : S bits 1 : 1 to 4 : 1), each taking the place of a "
+            "nuisance bit",
+            "64 latent states per modality, S (1 bit), the private bits; one block",
+            "mlp",
+            ONE_BLOCK_ENCODER,
+            "flat",
+        ),
+        Axis(
+            "spread-matched",
+            ("spread-matched-1", "spread-matched-2", "spread-matched-3"),
+            "how many of a modality's 4 feature blocks its 3 synergistic bits are dealt over "
+            "(1, 2, 3)",
+            "S = (s1 + s2) mod 8, 4 blocks of 3 latent bits each (same random-network inputs, "
+            "hidden width and 8 features per block), 4,096 latent states per modality",
+            "chunks",
+            "chunks: the 4 blocks of 8 features are exactly the 4 tokens' chunks, so a token "
+            "carries only its block and masking it hides that block's bits (with mlp every "
+            "token reads every block and masking hides little)",
+            "falls",
+        ),
+        Axis(
+            "richness",
+            ("richness-8", "richness-64", "richness-512"),
+            "nuisance bits per modality (8, 64, 512 latent states)",
+            "S (1 bit), shared and private bits; one block",
+            "mlp",
+            ONE_BLOCK_ENCODER,
+            "falls",
+        ),
+        Axis(
+            "dominance",
+            ("dominance-1", "dominance-2", "dominance-4", "dominance-8"),
+            "shared bits r (1 : 1 to 8 : 1) and with them the latent states per modality (8 to "
+            "1,024): confounded, kept for its committed cells; dominance-matched moves r alone",
+            "S (1 bit), the private bits; one block",
+            "mlp",
+            ONE_BLOCK_ENCODER,
+            "falls",
+            exploratory=True,
+        ),
+        Axis(
+            "spread",
+            ("spread-1", "spread-2", "spread-3"),
+            "feature blocks B, and with them each block's bits and features: the synergistic "
+            "bits' blocks get simpler networks as B rises, so it got easier; kept for its "
+            "committed cells; spread-matched moves the spread alone",
+            "S = (s1 + s2) mod 4",
+            "chunks",
+            "chunks: so that the blocks reach different tokens (the committed cells used it)",
+            "rises",
+            exploratory=True,
+        ),
+    )
 }
 
 
+def canonical_rung(name: str) -> str:
+    """The registry name of rung ``name`` (itself, or the rung an alias names); a ValueError
+    listing every valid name otherwise."""
+    if name in RUNGS:
+        return name
+    if name in ALIASES:
+        return ALIASES[name]
+    raise ValueError(
+        f"unknown ladder rung {name!r}; valid rungs: {', '.join(RUNGS)} "
+        f"(aliases: {', '.join(f'{a} = {c}' for a, c in ALIASES.items())})"
+    )
+
+
 def rung_settings(name: str) -> dict[str, int]:
-    """The TaskConfig fields of the named rung; a ValueError listing the names otherwise."""
-    if name not in RUNGS:
-        raise ValueError(f"unknown ladder rung {name!r}; valid rungs: {', '.join(RUNGS)}")
-    return dict(RUNGS[name])
+    """The TaskConfig fields of the named rung (or alias); a ValueError listing the names."""
+    return dict(RUNGS[canonical_rung(name)])
 
 
 def synergy_factor_names(j: int) -> tuple[str, str]:
@@ -102,6 +250,48 @@ def bits_of(size: int) -> int:
     return max(1, int(size - 1).bit_length())
 
 
+def matched_blocks(
+    s_bits: list[tuple[str, int]],
+    plain: list[tuple[str, int]],
+    n_blocks: int,
+    spread: int,
+    modality: int,
+) -> list[list[tuple[str, int]]]:
+    """The matched spread layout of one modality: ``n_blocks`` blocks of equally many latent
+    bits, the synergistic bits dealt round-robin over the first ``spread`` blocks, the plain
+    bits (r, u, nuisance, in that order) filling every block up to the same count.
+
+    Every block's random network then reads the same number of bits through the same hidden
+    width into the same number of features at every ``spread``: only how many blocks (and so,
+    with the chunked encoder, how many tokens) a modality's synergistic part spans changes.
+    A ValueError names what cannot be laid out.
+    """
+    total = len(s_bits) + len(plain)
+    per_block, rest = divmod(total, n_blocks)
+    problem = None
+    if rest:
+        problem = (
+            f"its {total} latent bits do not split into {n_blocks} equal blocks; change "
+            "ladder_nuisance_bits or ladder_blocks"
+        )
+    elif spread > len(s_bits):
+        problem = f"ladder_spread = {spread} exceeds its {len(s_bits)} synergistic bit(s)"
+    elif -(-len(s_bits) // spread) > per_block:
+        problem = (
+            f"{len(s_bits)} synergistic bits over ladder_spread = {spread} blocks of "
+            f"{per_block} bits do not fit; raise ladder_spread"
+        )
+    if problem:
+        raise ValueError(f"matched spread layout of modality {modality}: {problem}")
+    blocks: list[list[tuple[str, int]]] = [[] for _ in range(n_blocks)]
+    for i, bit in enumerate(s_bits):
+        blocks[i % spread].append(bit)
+    fill = iter(plain)
+    for block in blocks:
+        block.extend(next(fill) for _ in range(per_block - len(block)))
+    return blocks
+
+
 def rung_of(config: TaskConfig) -> Rung:
     """The ladder rung ``config`` describes; a ValueError naming the problem if it cannot exist."""
     k = config.ladder_parity_bits
@@ -125,7 +315,9 @@ def rung_of(config: TaskConfig) -> Rung:
         s_bits = [(g, i) for g in base if g.startswith("s") for i in range(bits_of(sizes[g]))]
         plain = [(g, i) for g in base if not g.startswith("s") for i in range(bits_of(sizes[g]))]
         n_blocks = config.ladder_blocks
-        if n_blocks == 1:
+        if config.ladder_spread:
+            blocks = matched_blocks(s_bits, plain, n_blocks, config.ladder_spread, m + 1)
+        elif n_blocks == 1:
             blocks = [plain + s_bits]
         else:
             if n_blocks - 1 > len(s_bits):
@@ -362,11 +554,16 @@ def rung_pid_bits(label: str, config: TaskConfig) -> dict[str, float]:
 
 
 __all__ = [
+    "ALIASES",
+    "AXES",
+    "Axis",
     "LADDER",
     "LadderTask",
     "RUNGS",
     "Rung",
+    "canonical_rung",
     "full_latent_joint",
+    "matched_blocks",
     "rung_of",
     "rung_pid_bits",
     "rung_settings",

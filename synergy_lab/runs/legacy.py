@@ -15,6 +15,8 @@ finished cell of an older folder is recognised as done:
 4. An empty ``groups`` (train every training group) is left out.
 5. A fixed budget (what every version before the converged budget trained) is recorded without
    ``budget`` and the converged budget's own settings, which it does not read.
+6. The ladder's matched spread layout (``TaskConfig.ladder_spread``) came after the first ladder
+   folders: at 0, the layout they were drawn with, it is left out (:func:`ladder_rule`).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ def apply_legacy_rules(
     if record["train"].get("budget") == "fixed":  # rule 5
         for name in ("budget", *CONVERGED_ONLY):
             record["train"].pop(name, None)
+    ladder_rule(task_settings)  # rule 6
     for section, legacy in LEGACY_VALUES.items():  # rule 1
         for name, value in legacy.items():
             if record[section].get(name) == value:
@@ -85,6 +88,19 @@ def apply_legacy_rules(
             if isinstance(own, dict) and own.get(field) == value:
                 del own[field]
     return json.loads(json.dumps(record, default=str))  # tuples -> lists, as a file holds them
+
+
+#: Rule 6: the ladder's task settings added after its first folders, at their old behaviour.
+LADDER_LEGACY_VALUES: dict[str, Any] = {"ladder_spread": 0}
+
+
+def ladder_rule(task_settings: dict[str, Any]) -> None:
+    """Rule 6, in place on a ``task_config`` record: the ladder settings added later
+    (:data:`LADDER_LEGACY_VALUES`) are left out at the value that draws what older versions drew
+    (every task's record holds them, so every older cell of every task needs this)."""
+    for name, value in LADDER_LEGACY_VALUES.items():
+        if task_settings.get(name) == value:
+            del task_settings[name]
 
 
 def shared_record(config: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from synergy_lab.pid import PID, broja_pid
 from synergy_lab.pid.information import table_informations
 from synthetic import TaskConfig, get_task, make_dataset
 from synthetic.base import parity
-from synthetic.ladder import RUNGS, full_latent_joint, rung_of, rung_pid_bits, rung_settings
+from synthetic.ladder import AXES, RUNGS, full_latent_joint, rung_of, rung_pid_bits, rung_settings
 
 LADDER = get_task("ladder")
 
@@ -129,7 +129,8 @@ def test_observations_are_standardised_and_spread_blocks_separate_latents() -> N
 
 
 def test_richness_counts_latent_states() -> None:
-    states = {r: rung_of(_config(r)).states_per_modality for r in RUNGS if r.startswith("rich")}
+    rungs = (*AXES["richness"].rungs, "richness-multi")
+    states = {r: rung_of(_config(r)).states_per_modality for r in rungs}
     assert states == {
         "richness-8": 8,
         "richness-64": 64,
@@ -164,6 +165,11 @@ def test_seeded_reproducibility() -> None:
         ({"ladder_synergy_labels": 4}, "ladder_synergy_labels must be"),
         ({"ladder_blocks": 0}, "ladder_blocks must be"),
         ({"ladder_blocks": 2.0}, "ladder_blocks must be"),
+        ({"ladder_spread": -1}, "ladder_spread must be an integer in \\[0, 1\\]"),
+        (
+            {"ladder_blocks": 4, "ladder_spread": 5},
+            "ladder_spread must be an integer in \\[0, 4\\]",
+        ),
     ],
 )
 def test_bad_settings_are_rejected_with_one_clear_message(settings, message) -> None:
