@@ -136,13 +136,15 @@ def test_committed_ladder_cells_keep_their_rung_settings_and_hashes() -> None:
     today, and every cell's hash is the one today's code gives its recorded settings (so
     nothing retrains)."""
     folders = _committed_ladder_folders()
-    assert len(folders) >= 17  # reports/ladder's 14 rungs, the pre-registered 3
+    assert len(folders) >= 20  # reports/ladder's 14 rungs, the two pre-registered grids' 3 each
     for folder in folders:
         recorded = json.loads((folder / "config.json").read_text())["config"]["task_config"]
         today = dataclasses.asdict(_task(folder.name))
-        assert "ladder_spread" not in recorded and today["ladder_spread"] == 0
+        # folders written before ladder_spread existed lack it; newer ones record its value
+        assert recorded.get("ladder_spread", 0) == today["ladder_spread"] == 0, folder
+        fields = [f for f in LADDER_FIELDS if f in recorded or f != "ladder_spread"]
         assert {f: recorded[f] for f in recorded if f.startswith("ladder_")} == {
-            f: today[f] for f in LADDER_FIELDS if f != "ladder_spread"
+            f: today[f] for f in fields
         }, folder
         for path in sorted((folder / "cells").glob("*.json")):
             cell = json.loads(path.read_text())
