@@ -370,6 +370,8 @@ def record_document(record: Mapping[str, Any]) -> dict[str, Any]:
     }
     # cells written before the trifeature paper protocol existed used what is now "single"
     document["task"] = {"trifeature_protocol": "single", **document["task"]}
+    # ... and, before each group had its own evaluation splits, evaluated every label on one
+    document["task"] = {"trifeature_eval": "shared", **document["task"]}
     # records written before the converged budget existed trained for a fixed number of epochs
     document["train"] = {"budget": "fixed", **document["train"]}
     # ... and read usable bits from the probe selected by accuracy, with no calibrated read-out

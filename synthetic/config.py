@@ -20,6 +20,7 @@ MAX_LADDER_BITS_U = 3  # ladder: private labelled bits per modality
 MAX_LADDER_NUISANCE_BITS = 9  # ladder: private unlabelled bits per modality (richness)
 MAX_LADDER_SYNERGY_LABELS = 3  # ladder: S, S2, S3
 TRIFEATURE_PROTOCOLS = ("paper", "single")  # see synthetic/trifeature.py
+TRIFEATURE_EVALS = ("per-group", "shared")  # paper protocol: where each group is evaluated
 MAX_LADDER_BLOCK_BITS = 16  # ladder: latent bits one random network of a modality may see
 
 
@@ -55,6 +56,9 @@ class TaskConfig:
     # paper: 1.0 for the S group; the R/U group of paper always uses the independent rate 0.1)
     trifeature_train_synergy_rate: float | None = None
     trifeature_eval_synergy_rate: float = 0.5  # the same for val / test (and latent_joint)
+    # paper: "per-group" evaluates R / U1 / U2 on unbiased pairs (the papers' biased=False, rate
+    # 0.1) and S on its own split at the eval rate; "shared": every label on the eval-rate splits
+    trifeature_eval: str = "per-group"
     ladder_modulus: int = 2  # ladder (order): S = (s1 + s2) mod m, m in [2, 16]
     ladder_parity_bits: int = 0  # ladder (order): k >= 2 makes S the parity of k bits instead
     ladder_bits_r: int = 1  # ladder (dominance): shared bits r, 1..8
@@ -135,6 +139,11 @@ class TaskConfig:
         ):
             raise ValueError(
                 f"TaskConfig.trifeature_train_synergy_rate must be None or in [0, 1]; got {rate!r}"
+            )
+        if self.trifeature_eval not in TRIFEATURE_EVALS:
+            raise ValueError(
+                "TaskConfig.trifeature_eval must be one of "
+                f"{', '.join(map(repr, TRIFEATURE_EVALS))}; got {self.trifeature_eval!r}"
             )
         if not 0 < self.trifeature_eval_synergy_rate < 1:
             raise ValueError(

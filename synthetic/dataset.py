@@ -52,11 +52,27 @@ class Split:
 @dataclass(frozen=True)
 class TrainingGroup:
     """Labels whose representation is learned on a training split of their own (e.g. the
-    Trifeatures protocol trains R/U on unbiased pairs and S on fully biased pairs)."""
+    Trifeatures protocol trains R/U on unbiased pairs and S on fully biased pairs).
+
+    A group may also be evaluated on splits of its own (``val`` / ``test`` with the exact
+    ``latent_joint_fn`` of its test split), drawn from the law its labels are defined on; then
+    every model, the untrained network and the supervised reference too, is fitted per group.
+    ``reference_split`` names the split a supervised reference of the group trains on: its own
+    ``train`` where that is unbiased, else the probe split ``val``.
+    """
 
     name: str  # e.g. "RU", "S"; short, [A-Za-z0-9_-]
     labels: tuple[str, ...]
     train: Split
+    val: Split | None = None  # the group's own probe-fit split (None: the dataset's)
+    test: Split | None = None  # the group's own test split (None: the dataset's)
+    latent_joint_fn: Callable[[str], np.ndarray] | None = None  # ground truth of its test split
+    reference_split: str = "val"  # "train" or "val": where a supervised reference trains
+
+    @property
+    def own_evaluation(self) -> bool:
+        """True when the group is probed and tested on splits of its own."""
+        return self.test is not None
 
 
 @dataclass(frozen=True)
@@ -74,8 +90,8 @@ class MultimodalDataset:
 
     ``training_groups`` (empty for most tasks: one model learns every label on ``train``)
     partition the labels into groups that are each learned by a model of their own, trained on
-    the group's own ``train`` split; val and test are shared. :meth:`for_group` gives the
-    dataset one such model sees.
+    the group's own ``train`` split; val and test are shared unless a group brings its own.
+    :meth:`for_group` gives the dataset one such model sees.
     """
 
     name: str
@@ -89,6 +105,7 @@ class MultimodalDataset:
     probe_split: str = "train"
     preprocessing: str = ""  # what was done to the user's arrays (e.g. standardised features)
     training_groups: tuple[TrainingGroup, ...] = ()
+    reference_split: str | None = None  # where a supervised reference trains (None: probe_split)
 
     def __post_init__(self) -> None:
         if self.probe_split not in ("train", "val"):
@@ -101,6 +118,11 @@ class MultimodalDataset:
         """Groups (if any) partition the labels, have distinct safe names and matching inputs."""
         owner: dict[str, str] = {}
         for group in self.training_groups:
+            if group.reference_split not in ("train", "val"):
+                raise ValueError(
+                    f"training group {group.name!r}: reference_split must be 'train' or 'val' "
+                    f"(never 'test'); got {group.reference_split!r}"
+                )
             if not isinstance(group.name, str) or not GROUP_NAME.fullmatch(group.name):
                 raise ValueError(
                     f"training group name {group.name!r} must be letters, digits, '_' or '-'"
@@ -170,6 +192,10 @@ class MultimodalDataset:
         return dataclasses.replace(
             self,
             train=group.train,
+            val=group.val if group.val is not None else self.val,
+            test=group.test if group.test is not None else self.test,
+            latent_joint_fn=group.latent_joint_fn or self.latent_joint_fn,
+            reference_split=group.reference_split if group.own_evaluation else None,
             num_classes={k: v for k, v in self.num_classes.items() if k in group.labels},
             training_groups=(),
         )

@@ -35,6 +35,13 @@ Protocol ``"paper"`` (``TaskConfig.trifeature_protocol``, the default), as in th
   ``trifeature_eval_synergy_rate`` (0.5; P(S = 1) = 0.4992 on val, 0.4869 on test).
   ``latent_joint`` describes ``test`` exactly (:func:`paper_test_joint`); val is the same law
   on kept triples (:func:`pair_joint`).
+- ``trifeature_eval = "per-group"`` (the default) evaluates each group as the papers do: R,
+  U1 and U2 on unbiased pairs (their ``biased=False`` sets: rate 1/10, where colour 2 says
+  nothing about texture 1) with a val and a test split of their own (same sizes, kept and
+  held-out triples), S and the shortcuts on the eval-rate val / test above; each group's
+  ``latent_joint`` is that of its own test split. A supervised reference of R/U trains on the
+  R/U training pairs (unbiased), that of S on val (its training pairs all have S = 1).
+  ``"shared"`` (folders written before) evaluates every label on the eval-rate splits.
 
 Protocol ``"single"`` (the earlier behaviour, unchanged): one model for every label, trained
 on a train split drawn at ``train_synergy_rate`` (0.9 by default; 1.0 is CoMM's fully biased
@@ -66,11 +73,15 @@ colour1    0.0615  3.2241  0       0
 colour2    0.6801  0       2.5887  0
 position1  0       2.0000  0       0
 =========  ======  ======  ======  ======
+
+Under ``trifeature_eval = "per-group"`` R, U1 and U2 are read on the unbiased R/U test split
+(rate 1/10): R 3.2515 redundant; U1 0.0109 redundant + 3.3022 unique to image 1 (colour 2
+no longer reveals texture 1); U2 0.0288 redundant + 3.2843 unique to image 2.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 
@@ -345,6 +356,10 @@ class TrifeatureTask(Task):
             "RU": (n_train, INDEPENDENT_SYNERGY_RATE, ~heldout),
             "S": (n_train, train_synergy_rate(config), ~heldout),
         }
+        per_group = config.trifeature_eval == "per-group"
+        if per_group:  # R/U's own unbiased val / test (drawn last: the others stay as they were)
+            plan["RU-val"] = (n_val, INDEPENDENT_SYNERGY_RATE, ~heldout)
+            plan["RU-test"] = (n_test, INDEPENDENT_SYNERGY_RATE, heldout)
         parts = ("latents", "poses1", "poses2")
         rngs = child_rngs(seed, tuple(f"{name}/{part}" for name in plan for part in parts))
         splits: dict[str, Split] = {}
@@ -359,8 +374,29 @@ class TrifeatureTask(Task):
                 render(f["shape"], f["texture2"], f["colour2"], poses2, config.image_size),
                 shortcuts=True,
             )
+        if not per_group:
+            groups = tuple(
+                TrainingGroup(name=name, labels=labels, train=splits[name])
+                for name, labels in PAPER_GROUPS.items()
+            )
+            return self._dataset(config, splits, "RU", groups)
+        fraction = config.trifeature_heldout_fraction
+        own = {  # group: (val, test, bijection rate of both, where a reference trains)
+            "RU": ("RU-val", "RU-test", INDEPENDENT_SYNERGY_RATE, "train"),
+            "S": ("val", "test", eval_rate, "val"),  # its train split has S = 1 throughout
+        }
         groups = tuple(
-            TrainingGroup(name=name, labels=labels, train=splits[name])
+            TrainingGroup(
+                name=name,
+                labels=labels,
+                train=splits[name],
+                val=splits[own[name][0]],
+                test=splits[own[name][1]],
+                latent_joint_fn=partial(
+                    self._paper_latent_joint, rate=own[name][2], fraction=fraction
+                ),
+                reference_split=own[name][3],
+            )
             for name, labels in PAPER_GROUPS.items()
         )
         return self._dataset(config, splits, "RU", groups)

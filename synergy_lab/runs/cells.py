@@ -203,8 +203,6 @@ def run_cell(
         f"{spec.method:>12} seed {spec.seed}: "
         + ("training" if trainable else "untrained, evaluating")
     )
-    # the supervised reference trains on the split the probes read (unbiased), not on train
-    split = data.probe_split if spec.method == "supervised" else config.train.split
     paths = spec.paths(out_dir)
     row_parts: list[pd.DataFrame] = []
     curve_parts: list[pd.DataFrame] = []
@@ -213,6 +211,13 @@ def run_cell(
     group_weights: dict[str, str] = {}
     train_seconds = 0.0
     for group, part in training_parts(spec.method, data, config.groups):
+        # a supervised reference trains on an unbiased split of the labels it learns (the
+        # probe split, or its group's own unbiased training pairs), the methods on train
+        split = (
+            (part.reference_split or part.probe_split)
+            if spec.method == "supervised"
+            else config.train.split
+        )
         if group:
             say(
                 f"{spec.method:>12} seed {spec.seed}: training group {group} "
@@ -452,8 +457,10 @@ def training_parts(
 
     A dataset with training groups (the Trifeatures protocol: R/U on unbiased pairs, S on fully
     biased ones) gets one model per group for every trainable method, or only for the groups
-    named in ``groups`` (their labels alone are evaluated); the untrained network and the
-    supervised reference (trained on the unbiased probe split) stay one model: ("", data).
+    named in ``groups`` (their labels alone are evaluated). Where the groups are evaluated on
+    splits of their own, the untrained network and the supervised reference are fitted per
+    group too (each group's reference on that group's labels); otherwise they stay one model
+    on the shared splits: ("", data).
     """
     known = [group.name for group in data.training_groups]
     unknown = [name for name in groups if name not in known]
@@ -462,7 +469,9 @@ def training_parts(
             f"training group {unknown[0]!r} is not one of dataset {data.name!r}'s: "
             + (", ".join(known) if known else "it has none")
         )
-    if not data.training_groups or not METHODS[method].trainable or method == "supervised":
+    own_evaluation = any(group.own_evaluation for group in data.training_groups)
+    one_model = not METHODS[method].trainable or method == "supervised"
+    if not data.training_groups or (one_model and not own_evaluation):
         return [("", data)]
     chosen = [g for g in data.training_groups if not groups or g.name in groups]
     return [(group.name, data.for_group(group)) for group in chosen]

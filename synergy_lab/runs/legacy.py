@@ -17,6 +17,9 @@ finished cell of an older folder is recognised as done:
    ``budget`` and the converged budget's own settings, which it does not read.
 6. The ladder's matched spread layout (``TaskConfig.ladder_spread``) came after the first ladder
    folders: at 0, the layout they were drawn with, it is left out (:func:`ladder_rule`).
+9. Trifeatures' per-group evaluation splits (``TaskConfig.trifeature_eval``) came after the
+   first trifeature folders: at ``"shared"``, how they were evaluated, it is left out (rule 1),
+   and recorded so for every other task (rule 2).
 """
 
 from __future__ import annotations
@@ -37,7 +40,11 @@ LEGACY_VALUES: dict[str, dict[str, Any]] = {
         "image_positions": "none",
         "vector_encoder": "mlp",
     },
-    "task_config": {"trifeature_protocol": "single", "trifeature_heldout_fraction": 0.2},
+    "task_config": {
+        "trifeature_protocol": "single",
+        "trifeature_heldout_fraction": 0.2,
+        "trifeature_eval": "shared",  # rule 9
+    },
     "probe": {"select": "accuracy", "calibrate": False},
 }
 #: Rule 1 for a method's own settings: method name -> {field: value that does what versions
@@ -65,9 +72,10 @@ def apply_legacy_rules(
     less its lists of methods and seeds; ``record["method"]`` holds ``method``'s settings, or
     every method's by name when ``method`` is None); returns the record as a file holds it."""
     task_settings = record["task_config"]
-    if task != "trifeature":  # rule 2
+    if task != "trifeature":  # rules 2 and 9
         task_settings["trifeature_protocol"] = "single"
         task_settings["trifeature_heldout_fraction"] = 0.2
+        task_settings["trifeature_eval"] = "shared"
     single = task_settings["trifeature_protocol"] == "single"
     if single and task_settings["trifeature_train_synergy_rate"] is None:
         task_settings["trifeature_train_synergy_rate"] = SINGLE_TRAIN_SYNERGY_RATE

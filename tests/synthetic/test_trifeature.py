@@ -242,9 +242,60 @@ def test_for_group_gives_the_groups_labels_and_train_split(paper) -> None:
     for group in (ru, s):
         view = paper.for_group(group)
         assert view.label_names == group.labels
-        assert view.train is group.train and view.test is paper.test and view.val is paper.val
+        assert view.train is group.train and view.test is group.test and view.val is group.val
         assert view.training_groups == () and view.has_latents
     assert np.all(s.train.labels["S"] == 1)  # the S group trains on fully biased pairs
+    # S is evaluated on the eval-rate splits, R/U on its own unbiased ones
+    assert s.test is paper.test and s.val is paper.val
+    assert ru.test is not paper.test and ru.val is not paper.val
+    assert (ru.reference_split, s.reference_split) == ("train", "val")
+    assert paper.for_group(ru).reference_split == "train"
+
+
+def test_shared_evaluation_keeps_every_group_on_the_eval_rate_splits() -> None:
+    shared = make_dataset("trifeature", TaskConfig(n_samples=400, image_size=8,
+                                                   trifeature_eval="shared"), seed=0)
+    for group in shared.training_groups:
+        view = shared.for_group(group)
+        assert not group.own_evaluation and view.reference_split is None
+        assert view.test is shared.test and view.val is shared.val
+    # the per-group splits are drawn after the others, so these are the same pairs
+    per_group = make_dataset("trifeature", TaskConfig(n_samples=400, image_size=8), seed=0)
+    for name in ("train", "val", "test"):
+        assert np.array_equal(shared.split(name).x1, per_group.split(name).x1), name
+
+
+def test_ru_is_evaluated_on_unbiased_pairs_with_its_own_exact_tables(paper) -> None:
+    ru = paper.training_groups[0]
+    view = paper.for_group(ru)
+    heldout = heldout_triples(PAPER.trifeature_heldout_fraction)
+    for split, allowed in ((view.test, heldout), (view.val, ~heldout)):
+        f = split.factors
+        both = allowed[f["shape"], f["texture1"], f["colour1"]]
+        both &= allowed[f["shape"], f["texture2"], f["colour2"]]
+        assert both.all()
+        assert len(split) == len(paper.split(split is view.test and "test" or "val"))
+    # rate 1/10: colour 2 no longer reveals texture 1, so U1 is unique to image 1 and the
+    # exact U1 table has (almost) no redundancy, unlike the eval-rate table of S's splits
+    from synergy_lab.pid import broja_pid
+
+    unbiased, biased = broja_pid(view.latent_joint("U1")), broja_pid(paper.latent_joint("U1"))
+    assert unbiased.redundancy < 0.02 and biased.redundancy > 0.5  # 0.011 and 0.680 bits
+    s_rate = synergy_label(view.test.factors["texture1"], view.test.factors["colour2"]).mean()
+    assert abs(s_rate - 0.1) < 5 * np.sqrt(0.09 / len(view.test))
+
+
+def test_ru_tables_match_the_sampled_unbiased_test_codes() -> None:
+    n, task = 200_000, get_task("trifeature")
+    f = sample_allowed_attributes(np.full(n, 0.1), heldout_triples(0.2), np.random.default_rng(9))
+    samples = {
+        "R": (f["shape"], f["shape"], f["shape"]),
+        "U1": (f["texture1"], f["colour2"], f["texture1"]),
+        "U2": (f["texture1"], f["texture2"], f["texture2"]),
+    }
+    for label, codes in samples.items():
+        exact = task._paper_latent_joint(label, rate=0.1, fraction=0.2)
+        _assert_within(_empirical(*codes, exact.shape), exact, n, label)
 
 
 def test_paper_test_triples_are_held_out_and_the_rest_kept(paper) -> None:
