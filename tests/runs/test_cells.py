@@ -210,7 +210,7 @@ def test_trifeature_protocol_trains_one_model_per_group_and_reevaluates_each(
         tiny(methods=("clip",)),
         task="trifeature",
         baselines=True,
-        task_config=TaskConfig(n_samples=400, image_size=16),
+        task_config=TaskConfig(n_samples=400, image_size=16, trifeature_eval="shared"),
     )
     data = synthetic.make_dataset("trifeature", config.task_config, seed=0)
     groups = {g.name: g.labels for g in data.training_groups}
@@ -246,6 +246,52 @@ def test_trifeature_protocol_trains_one_model_per_group_and_reevaluates_each(
     )
 
 
+def test_per_group_evaluation_fits_every_model_per_group_on_its_own_splits(
+    tmp_path, tiny, monkeypatch
+):
+    """trifeature_eval = "per-group": the untrained network and the reference are fitted per
+    group too; R/U's reference trains on the unbiased R/U pairs, S's on the eval-rate val split;
+    R/U labels are tested on the R/U group's own unbiased test split."""
+    import dataclasses
+
+    import synthetic
+    from synthetic import TaskConfig
+
+    trained_on: list[tuple[str, tuple[str, ...], str, int]] = []
+    real = cells.train
+
+    def recording(method, data, *args, **kwargs):
+        split = kwargs["train_config"].split
+        trained_on.append((method, data.label_names, split, len(data.split(split))))
+        return real(method, data, *args, **kwargs)
+
+    monkeypatch.setattr(cells, "train", recording)
+    config = dataclasses.replace(
+        tiny(methods=("clip",)),
+        task="trifeature",
+        baselines=True,
+        task_config=TaskConfig(n_samples=400, image_size=16),
+    )
+    data = synthetic.make_dataset("trifeature", config.task_config, seed=0)
+    ru, s = data.training_groups
+    frame = run_experiment(config, tmp_path)
+    assert trained_on == [
+        ("random", ru.labels, "train", len(ru.train)),
+        ("random", s.labels, "train", len(s.train)),
+        ("clip", ru.labels, "train", len(ru.train)),
+        ("clip", s.labels, "train", len(s.train)),
+        ("supervised", ru.labels, "train", len(ru.train)),  # unbiased: R/U's own pairs
+        ("supervised", s.labels, "val", len(s.val)),  # S = 1 on every S training pair
+    ]
+    for method in ("random", "clip", "supervised"):
+        rows = frame[frame["method"] == method]
+        assert sorted(rows["label"]) == sorted(data.label_names), method
+        assert (rows.loc[rows["label"] == "U1", "n_test"] == len(ru.test)).all()
+    # U1's ground truth is that of the unbiased test split: almost no redundancy
+    u1 = frame[(frame["method"] == "clip") & (frame["label"] == "U1")].iloc[0]
+    assert u1["gt_redundancy"] < 0.02 and u1["gt_unique1"] > 3.2
+
+
 def test_settings_added_later_leave_older_folders_hash_unchanged(tiny):
     """A new setting at the value that does what older versions did is not recorded, and the
     trifeature-only settings are recorded at those values for other tasks."""
@@ -259,6 +305,7 @@ def test_settings_added_later_leave_older_folders_hash_unchanged(tiny):
         assert name not in xor["model"]
     assert "trifeature_protocol" not in xor["task_config"]
     assert "trifeature_heldout_fraction" not in xor["task_config"]
+    assert "trifeature_eval" not in xor["task_config"]  # rule 9
     assert xor["task_config"]["trifeature_train_synergy_rate"] == 0.9  # as recorded before
     grid = dataclasses.replace(tiny(), model=ModelConfig(dim=16, image_grid=6))
     assert cells.settings_of(grid)["model"]["image_grid"] == 6  # a changed value is recorded
@@ -266,6 +313,9 @@ def test_settings_added_later_leave_older_folders_hash_unchanged(tiny):
     recorded = cells.settings_of(paper)["task_config"]
     assert recorded["trifeature_protocol"] == "paper"
     assert recorded["trifeature_train_synergy_rate"] is None  # the protocol's own rate
+    assert recorded["trifeature_eval"] == "per-group"  # rule 9: only "shared" is left out
+    shared = dataclasses.replace(paper, task_config=TaskConfig(trifeature_eval="shared"))
+    assert "trifeature_eval" not in cells.settings_of(shared)["task_config"]
     single = dataclasses.replace(paper, task_config=TaskConfig(trifeature_protocol="single"))
     assert cells.settings_of(single)["task_config"]["trifeature_train_synergy_rate"] == 0.9
 

@@ -169,6 +169,17 @@ def test_rule_3_an_old_config_json_is_read_per_method():
     assert legacy.upgrade_folder_settings(upgraded) == upgraded  # today's record: unchanged
 
 
+def test_rule_9_trifeature_eval_shared_is_left_out_and_old_records_read_as_shared():
+    shared = run_config(preset="cpu", options={"task": {"trifeature_eval": "shared"}})
+    assert "trifeature_eval" not in settings_of(shared, "clip")["task_config"]
+    per_group = run_config(preset="cpu")
+    assert settings_of(per_group, "clip")["task_config"]["trifeature_eval"] == "per-group"
+    assert "trifeature_eval" not in settings_of(RunConfig(), "clip")["task_config"]  # xor
+    record = json.loads(json.dumps(dataclasses.asdict(per_group), default=str))
+    del record["task_config"]["trifeature_eval"]  # as a cell written before the setting
+    assert config_from_record(record).task_config.trifeature_eval == "shared"
+
+
 def test_rule_4_an_empty_groups_is_left_out():
     assert "groups" not in settings_of(RunConfig(), "clip")
     assert settings_of(dataclasses.replace(RunConfig(), groups=("S",)), "clip")["groups"] == ["S"]

@@ -253,8 +253,9 @@ def test_for_group_gives_the_groups_labels_and_train_split(paper) -> None:
 
 
 def test_shared_evaluation_keeps_every_group_on_the_eval_rate_splits() -> None:
-    shared = make_dataset("trifeature", TaskConfig(n_samples=400, image_size=8,
-                                                   trifeature_eval="shared"), seed=0)
+    shared = make_dataset(
+        "trifeature", TaskConfig(n_samples=400, image_size=8, trifeature_eval="shared"), seed=0
+    )
     for group in shared.training_groups:
         view = shared.for_group(group)
         assert not group.own_evaluation and view.reference_split is None
