@@ -7,9 +7,16 @@ resized crop with horizontal flip and colour jitter (the SimCLR recipe, Chen et 
 without grayscale and blur) by default; ``image_preset = "paper"`` selects the set the
 Trifeatures experiments of CoMM (Dufumier et al., ICLR 2025) and InfMasking use: crop 8-100% of
 the area, colour jitter (0.4, 0.4, 0.4, hue 0.1) with p 0.8, grayscale with p 0.2, Gaussian blur
-(sigma in [0.1, 2], kernel ~10% of the side) with p 0.5. All image ops draw per-sample parameters
-and run on the whole batch at once. Every random draw takes an optional ``torch.Generator`` so
-that a seeded generator makes the views reproducible.
+(sigma in [0.1, 2] px at 224 px, kernel ~10% of the side) with p 0.5. All image ops draw
+per-sample parameters and run on the whole batch at once. Every random draw takes an optional
+``torch.Generator`` so that a seeded generator makes the views reproducible.
+
+Sizes are fractions of the image, never pixels, so that an image of any side gets the papers'
+augmentations at the relative sizes they were defined at (224 px): the crop's area and aspect
+are fractions of the image's, the blur kernel is ~10% of the side, and the blur sigma is drawn in
+[0.1, 2] px per 224 px of side (``blur_units = "side"``: [0.014, 0.29] px at 32 px). Before
+issue 22 the sigma was drawn in [0.1, 2] px whatever the side (``blur_units = "px"``, what older
+run folders recorded): at 32 px that is up to 6 % of the side against 0.9 % at 224 px.
 """
 
 from __future__ import annotations
@@ -36,7 +43,13 @@ PAPER_IMAGE_SETTINGS: dict[str, float] = {
     "grayscale_prob": 0.2,
     "blur_prob": 0.5,
 }
-BLUR_SIGMA = (0.1, 2.0)  # Gaussian blur: sigma drawn uniformly in this range, in pixels
+#: Gaussian blur (SimCLR, Chen et al. 2020): sigma drawn uniformly in this range, in pixels of a
+#: REFERENCE_SIDE px image; scaled to the image's side under blur_units = "side", taken as pixels
+#: whatever the side under "px" (the behaviour before issue 22).
+BLUR_SIGMA = (0.1, 2.0)
+REFERENCE_SIDE = 224  # px: the image side the papers' augmentations are defined at
+BLUR_UNITS: tuple[str, ...] = ("side", "px")
+LEGACY_BLUR_UNITS = "px"  # what run folders written before issue 22 blurred with
 
 
 @dataclass(frozen=True)
@@ -64,7 +77,10 @@ class AugmentConfig:
     saturation: float = 0.4  # images: saturation factor drawn in [1 - s, 1 + s]
     hue: float = 0.0  # images: hue shift drawn in [-h, h] turns (with the jitter), h <= 0.5
     grayscale_prob: float = 0.0  # images: probability that a sample is turned to grayscale
-    blur_prob: float = 0.0  # images: probability of a Gaussian blur, sigma in [0.1, 2] px
+    blur_prob: float = 0.0  # images: probability of a Gaussian blur (sigma: blur_units)
+    # images: "side": blur sigma in [0.1, 2] px per 224 px of the image side (the papers' blur at
+    # its relative size); "px": in [0.1, 2] px whatever the side (run folders before issue 22)
+    blur_units: str = "side"
     image_preset: str = "default"  # images: "default" (above) or "paper" (see below)
 
     def __post_init__(self) -> None:
@@ -75,6 +91,11 @@ class AugmentConfig:
             )
         if self.image_preset == "paper":
             self._apply_paper_preset()
+        if self.blur_units not in BLUR_UNITS:
+            raise ValueError(
+                f"AugmentConfig.blur_units must be one of {', '.join(BLUR_UNITS)}; "
+                f"got {self.blur_units!r}"
+            )
         if self.noise_std < 0:
             raise ValueError(f"AugmentConfig.noise_std must be >= 0; got {self.noise_std}")
         if not 0 <= self.feature_dropout < 1:
@@ -331,15 +352,30 @@ def gaussian_blur(x: Tensor, sigma: Tensor, kernel_size: int | None = None) -> T
     return flat.view(b, c, h, w)
 
 
+def blur_sigma_range(side: int, units: str = "side") -> tuple[float, float]:
+    """(low, high) of the blur sigma in pixels for images of ``side`` px (the shorter side).
+
+    ``"side"``: :data:`BLUR_SIGMA` scaled by side / REFERENCE_SIDE, the same fraction of the side
+    at every size ((0.1, 2.0) at 224 px, (0.0143, 0.286) at 32 px); ``"px"``: BLUR_SIGMA as is.
+    """
+    if units not in BLUR_UNITS:
+        raise ValueError(f"blur units must be one of {', '.join(BLUR_UNITS)}; got {units!r}")
+    scale = side / REFERENCE_SIDE if units == "side" else 1.0
+    return BLUR_SIGMA[0] * scale, BLUR_SIGMA[1] * scale
+
+
 def random_gaussian_blur(
-    x: Tensor, prob: float, generator: torch.Generator | None = None
+    x: Tensor, prob: float, generator: torch.Generator | None = None, units: str = "side"
 ) -> Tensor:
-    """Gaussian blur with chance ``prob`` per image, sigma uniform in BLUR_SIGMA pixels."""
+    """Gaussian blur with chance ``prob`` per image (B, C, H, W), sigma uniform in
+    :func:`blur_sigma_range` pixels: with the same generator, the sigmas drawn for images of
+    two sizes differ by the ratio of their sides (``units = "side"``)."""
     if prob == 0:
         return x
     n = x.shape[0]
+    low, high = blur_sigma_range(min(x.shape[-2:]), units)
     apply = _uniform((n,), 0.0, 1.0, x, generator) < prob
-    sigma = _uniform((n,), BLUR_SIGMA[0], BLUR_SIGMA[1], x, generator)
+    sigma = _uniform((n,), low, high, x, generator)
     return gaussian_blur(x, torch.where(apply, sigma, torch.zeros_like(sigma)))
 
 
@@ -362,7 +398,7 @@ def augment_images(
         hue=config.hue,
     )
     x = random_grayscale(x, config.grayscale_prob, generator)
-    return random_gaussian_blur(x, config.blur_prob, generator)
+    return random_gaussian_blur(x, config.blur_prob, generator, config.blur_units)
 
 
 # ---------------------------------------------------------------------------- both modalities

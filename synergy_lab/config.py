@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from synergy_lab.augment import AugmentConfig
+from synergy_lab.augment import LEGACY_BLUR_UNITS, AugmentConfig
 from synergy_lab.evaluate.probes import ProbeConfig
 from synergy_lab.methods import (
     FLAT_METHOD_KEYS,
@@ -43,6 +43,7 @@ from synergy_lab.methods import (
 from synergy_lab.models import ModelConfig
 from synergy_lab.train import TrainConfig
 from synthetic import TaskConfig
+from synthetic.config import LEGACY_TRIFEATURE_RENDER
 
 T = TypeVar("T")
 Document = Mapping[str, Any]  # a TOML document: section name -> table of settings
@@ -368,10 +369,16 @@ def record_document(record: Mapping[str, Any]) -> dict[str, Any]:
     document: dict[str, Any] = {
         section: dict(record.pop(field_name, {})) for section, (field_name, _) in SECTIONS.items()
     }
-    # cells written before the trifeature paper protocol existed used what is now "single"
-    document["task"] = {"trifeature_protocol": "single", **document["task"]}
-    # ... and, before each group had its own evaluation splits, evaluated every label on one
-    document["task"] = {"trifeature_eval": "shared", **document["task"]}
+    # cells written before the trifeature paper protocol existed used what is now "single",
+    # and before issue 22 the first renderer, a blur sigma in pixels whatever the side and one
+    # pair of evaluation splits for every training group
+    document["task"] = {
+        "trifeature_protocol": "single",
+        "trifeature_render": LEGACY_TRIFEATURE_RENDER,
+        "trifeature_eval": "shared",
+        **document["task"],
+    }
+    document["augment"] = {"blur_units": LEGACY_BLUR_UNITS, **document["augment"]}
     # records written before the converged budget existed trained for a fixed number of epochs
     document["train"] = {"budget": "fixed", **document["train"]}
     # ... and read usable bits from the probe selected by accuracy, with no calibrated read-out

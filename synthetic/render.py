@@ -6,7 +6,26 @@ random rotation (+-45 degrees) and position fully inside the image, is filled wi
 else the grey background. Our own drawing, not theirs: shapes are unions of convex polygons (or
 a disc) tested analytically at (supersampled) pixel centres, textures are looked up in a cached
 bank of periodic binary tiles, and supersampled coverage is averaged for anti-aliasing. All
-images of a batch are drawn at once (vectorised), chunk by chunk.
+images of a batch are drawn at once (vectorised), chunk by chunk. The box-filtered coverage is
+the area average over each pixel, what rendering at a higher resolution and area-downsampling
+gives, so a texture finer than the pixels turns grey rather than aliasing.
+
+Two renderer versions (``TaskConfig.trifeature_render``, :data:`STYLES`), which differ only in
+the shape's size and the texture period. The papers draw a 10 px period on a 128 px shape (12.8
+periods across a shape). ``"v1"`` (before issue 22; the committed run folders) draws a 20.5 px
+shape with 5 px periods at 32 px (4.1 periods). ``"v2"`` (the default) draws the largest shape
+that fits the image at every rotation, 22.4 px at 32 px, with the period at 5 px until the
+papers' 12.8 periods per shape need more (from 90 px). Measured at 32 px (the cpu preset's R/U
+training set, the supervised network of ``benchmarks/trifeature_reference.py`` on U2, 654 steps,
+toolkit augmentations, seed 0): v1 0.570; with the 22.4 px shape, a period of 3.5 px (6.4
+periods per shape) 0.575, 4.5 px 0.582, 5 px 0.599 (v2), 6.5 px 0.613, 8 px 0.613. Finer
+periods do not read better at 32 px (their dots, pluses and grids blur into the same grey
+lattice), so v2 keeps the 5 px period and gains periods per shape from the larger shape only.
+Over seeds 0-2 (654 steps each; paired difference with its 95 % t-interval over seeds): U2 v1
+0.570 / 0.617 / 0.615, v2 0.599 / 0.647 / 0.663, +0.036 [+0.010, +0.061]; R (the shape) v1
+0.860 / 0.897 / 0.835, v2 0.905 / 0.917 / 0.885, +0.038 [-0.001, +0.078]. Dots and pluses stay
+the hardest textures (U2 0.29-0.36 on them): at 32 px and this budget the drawing is not the
+only limit on U2.
 """
 
 from __future__ import annotations
@@ -56,7 +75,7 @@ COLOUR_NAMES: tuple[str, ...] = tuple(COLOURS)
 COLOUR_RGB = np.array(list(COLOURS.values()), dtype=np.float32)  # (10, 3)
 BACKGROUND = np.array([0.5, 0.5, 0.5], dtype=np.float32)
 
-SHAPE_SCALE = 0.32  # half-size of the canonical [-1, 1]^2 shape, as a fraction of the image side
+SHAPE_SCALE = 0.32  # v1: half-size of the canonical [-1, 1]^2 shape, a fraction of the side
 MAX_ANGLE = np.pi / 4  # shapes and textures are rotated uniformly in [-45, +45] degrees
 SHAPE_CELLS_PER_UNIT = 256  # shape template resolution (cells per canonical unit)
 SHAPE_HALF_SPAN = 1.25  # templates cover [-1.25, 1.25]^2: room for the anti-aliasing blur
@@ -66,9 +85,55 @@ BANK_SEED = 20200  # fixed: the random textures (noise, rain) are part of the ta
 POINTS_PER_CHUNK = 2**21  # pixels processed at once (bounds memory to ~100 MB)
 
 
-def texture_period_px(image_size: int) -> float:
-    """Texture period in pixels: 5 px on small images (still visible), size/16 on large."""
-    return max(5.0, image_size / 16.0)
+@dataclass(frozen=True)
+class Style:
+    """How one renderer version sizes a stimulus (``TaskConfig.trifeature_render``).
+
+    ``shape_scale``: half-size of the canonical [-1, 1]^2 shape as a fraction of the image side
+    (the shape spans 2 * shape_scale * side px before rotation). The texture period in px is
+    ``max(min_period_px, 2 * shape_scale * side / periods_per_shape)`` if ``periods_per_shape``
+    is set, else ``max(min_period_px, side / 16)`` (v1's rule).
+    """
+
+    shape_scale: float
+    min_period_px: float
+    periods_per_shape: float | None = None
+
+
+#: The papers' relative scale (Hermann & Lampinen's stimuli as CoMM and InfMasking use them):
+#: a texture period of 10 px on a 128 px shape, 12.8 periods across the shape.
+PAPER_PERIODS_PER_SHAPE = 12.8
+STYLES: dict[str, Style] = {
+    # v1 (before issue 22): 5 px periods on a 20.5 px shape at 32 px, 4.1 periods per shape
+    "v1": Style(shape_scale=SHAPE_SCALE, min_period_px=5.0),
+    # v2: the largest shape that still fits the image at every rotation (the five squares at
+    # 45 degrees reach sqrt(2) * scale from the centre), 22.4 px at 32 px, with v1's 5 px period
+    # (4.5 periods per shape); the papers' 12.8 periods per shape from 90 px up. Finer periods
+    # read worse at 32 px (see the module docstring), so the period stays at 5 px
+    "v2": Style(shape_scale=0.35, min_period_px=5.0, periods_per_shape=PAPER_PERIODS_PER_SHAPE),
+}
+RENDER_VERSION = "v2"  # the default (TaskConfig.trifeature_render)
+
+
+def style(version: str) -> Style:
+    """The :class:`Style` of renderer ``version``, or one ValueError naming the valid ones."""
+    if version not in STYLES:
+        raise ValueError(f"unknown trifeature renderer {version!r}; valid: {', '.join(STYLES)}")
+    return STYLES[version]
+
+
+def texture_period_px(image_size: int, version: str = RENDER_VERSION) -> float:
+    """Texture period in pixels at ``image_size`` px for renderer ``version`` (see Style)."""
+    drawn = style(version)
+    if drawn.periods_per_shape is None:
+        return max(drawn.min_period_px, image_size / 16.0)
+    shape_px = 2 * drawn.shape_scale * image_size
+    return max(drawn.min_period_px, shape_px / drawn.periods_per_shape)
+
+
+def periods_per_shape(image_size: int, version: str = RENDER_VERSION) -> float:
+    """Texture periods across the canonical shape's side (2 * shape_scale * side px)."""
+    return 2 * style(version).shape_scale * image_size / texture_period_px(image_size, version)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,14 +306,14 @@ def _odd(width: float) -> int:
 
 
 @lru_cache(maxsize=8)
-def coverage_banks(image_size: int) -> tuple[np.ndarray, np.ndarray]:
+def coverage_banks(image_size: int, version: str = RENDER_VERSION) -> tuple[np.ndarray, np.ndarray]:
     """Shape and texture banks pre-blurred over one pixel's footprint, as uint8 (0..255).
 
     Looking a pixel centre up in a box-blurred template gives (about) the fraction of the
     pixel the shape / texture covers: anti-aliasing at the cost of one lookup per pixel.
     """
-    shape_width = _odd(SHAPE_CELLS_PER_UNIT / (SHAPE_SCALE * image_size))
-    texture_width = _odd(BANK_RESOLUTION / texture_period_px(image_size))
+    shape_width = _odd(SHAPE_CELLS_PER_UNIT / (style(version).shape_scale * image_size))
+    texture_width = _odd(BANK_RESOLUTION / texture_period_px(image_size, version))
     shapes = box_filter(shape_bank(), shape_width, wrap=False)
     shapes[:, [0, -1], :] = 0.0
     shapes[:, :, [0, -1]] = 0.0
@@ -282,8 +347,12 @@ class Poses:
         )
 
 
-def draw_poses(shapes: np.ndarray, rng: np.random.Generator) -> Poses:
-    """Uniform rotations, texture phases and centres that keep each whole shape in the image."""
+def draw_poses(
+    shapes: np.ndarray, rng: np.random.Generator, version: str = RENDER_VERSION
+) -> Poses:
+    """Uniform rotations, texture phases and centres that keep each whole shape in the image
+    (drawn at renderer ``version``'s shape size; the same draws from ``rng`` at every version)."""
+    scale = style(version).shape_scale
     n = int(shapes.shape[0])
     angle = rng.uniform(-MAX_ANGLE, MAX_ANGLE, size=n)
     texture_angle = rng.uniform(-MAX_ANGLE, MAX_ANGLE, size=n)
@@ -291,7 +360,7 @@ def draw_poses(shapes: np.ndarray, rng: np.random.Generator) -> Poses:
     extent = np.empty((n, 2))
     for index, name in enumerate(SHAPES):
         chosen = shapes == index
-        extent[chosen] = SHAPE_SCALE * shape_extent(name, angle[chosen])
+        extent[chosen] = scale * shape_extent(name, angle[chosen])
     centre = extent + rng.random((n, 2)) * (1.0 - 2.0 * extent)
     return Poses(angle, centre, texture_angle, texture_offset)
 
@@ -310,8 +379,11 @@ def render(
     colours: np.ndarray,
     poses: Poses,
     image_size: int,
+    version: str = RENDER_VERSION,
 ) -> np.ndarray:
-    """Draw n stimuli: (n,) shape / texture / colour indices -> (n, 3, H, W) float32 in [0, 1].
+    """Draw n stimuli: (n,) shape / texture / colour indices -> (n, 3, H, W) float32 in [0, 1],
+    sized as renderer ``version`` says (:data:`STYLES`); ``poses`` from :func:`draw_poses` at
+    the same version.
 
     Pixel value = c * colour + (1 - c) * background, with c the (anti-aliased) fraction of
     the pixel covered by both the shape and its texture's "on" parts.
@@ -320,14 +392,15 @@ def render(
     centres = (np.arange(image_size) + 0.5) / image_size
     px, py = np.meshgrid(centres, 1.0 - centres)  # row 0 is the top of the image
     points = np.stack([px.ravel(), py.ravel(), np.ones(px.size)]).astype(np.float32)  # (3, P)
-    period = texture_period_px(image_size) / image_size
-    shape_cov, texture_cov = coverage_banks(image_size)
+    scale = style(version).shape_scale
+    period = texture_period_px(image_size, version) / image_size
+    shape_cov, texture_cov = coverage_banks(image_size, version)
     side = shape_cov.shape[1]
     tile = texture_cov.shape[1]  # a power of two: "& (tile - 1)" is a cheap modulo
     # template cell = local * cells_per_unit + (half_span * cells_per_unit + 1), see shape_bank
     to_shape = _affine(
         poses.angle,
-        SHAPE_SCALE / SHAPE_CELLS_PER_UNIT,
+        scale / SHAPE_CELLS_PER_UNIT,
         poses.centre,
         np.full((n, 2), SHAPE_HALF_SPAN * SHAPE_CELLS_PER_UNIT + 1.0),
     ).astype(np.float32)
@@ -353,4 +426,44 @@ def render(
         cover = cover.reshape(m, 1, image_size, image_size)
         colour = COLOUR_RGB[colours[sl]][:, :, None, None]
         out[sl] = cover * colour + (1.0 - cover) * BACKGROUND[None, :, None, None]
+    return out
+
+
+def catalogue(
+    image_size: int,
+    version: str = RENDER_VERSION,
+    shapes: tuple[str, ...] = ("square", "circle", "star", "triangle"),
+    colour: str = "white",
+    seed: int = 0,
+) -> np.ndarray:
+    """Every texture on each of ``shapes``: (10 * len(shapes), 3, H, W) float32, texture-major
+    (row t * len(shapes) + s is texture t on shape s), centred, upright shapes in ``colour``
+    with a random texture rotation and phase (seeded): what a model sees at ``image_size``."""
+    shape_index = np.array([SHAPES.index(name) for name in shapes])
+    n_shapes = len(shapes)
+    shape_ids = np.tile(shape_index, len(TEXTURES))
+    textures = np.repeat(np.arange(len(TEXTURES)), n_shapes)
+    n = shape_ids.shape[0]
+    rng = np.random.default_rng(seed)
+    poses = Poses(
+        angle=np.zeros(n),
+        centre=np.full((n, 2), 0.5),
+        texture_angle=np.asarray(rng.uniform(-MAX_ANGLE, MAX_ANGLE, size=n)),
+        texture_offset=np.asarray(rng.uniform(0.0, TILE_PERIODS, size=(n, 2))),
+    )
+    colours = np.full(n, COLOUR_NAMES.index(colour))
+    return render(shape_ids, textures, colours, poses, image_size, version)
+
+
+def mosaic(images: np.ndarray, columns: int, zoom: int = 1, gap: int = 1) -> np.ndarray:
+    """(n, 3, H, W) images -> one (rows * (H * zoom + gap), columns * (W * zoom + gap), 3)
+    float32 picture, row-major, each pixel repeated ``zoom`` times (nearest), black gaps."""
+    n, _, h, w = images.shape
+    rows = -(-n // columns)
+    cell_h, cell_w = h * zoom + gap, w * zoom + gap
+    out = np.zeros((rows * cell_h, columns * cell_w, 3), dtype=np.float32)
+    big = images.repeat(zoom, axis=2).repeat(zoom, axis=3).transpose(0, 2, 3, 1)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        out[r * cell_h : r * cell_h + h * zoom, c * cell_w : c * cell_w + w * zoom] = big[i]
     return out

@@ -361,17 +361,18 @@ class TrifeatureTask(Task):
             plan["RU-val"] = (n_val, INDEPENDENT_SYNERGY_RATE, ~heldout)
             plan["RU-test"] = (n_test, INDEPENDENT_SYNERGY_RATE, heldout)
         parts = ("latents", "poses1", "poses2")
+        size, version = config.image_size, config.trifeature_render
         rngs = child_rngs(seed, tuple(f"{name}/{part}" for name in plan for part in parts))
         splits: dict[str, Split] = {}
         for name, (n, rate, allowed) in plan.items():
             f = sample_allowed_attributes(np.full(n, rate), allowed, rngs[f"{name}/latents"])
-            poses1 = draw_poses(f["shape"], rngs[f"{name}/poses1"])
-            poses2 = draw_poses(f["shape"], rngs[f"{name}/poses2"])
+            poses1 = draw_poses(f["shape"], rngs[f"{name}/poses1"], version)
+            poses2 = draw_poses(f["shape"], rngs[f"{name}/poses2"], version)
             f["position1"], f["position2"] = quadrant(poses1), quadrant(poses2)
             splits[name] = _pair_split(
                 f,
-                render(f["shape"], f["texture1"], f["colour1"], poses1, config.image_size),
-                render(f["shape"], f["texture2"], f["colour2"], poses2, config.image_size),
+                render(f["shape"], f["texture1"], f["colour1"], poses1, size, version),
+                render(f["shape"], f["texture2"], f["colour2"], poses2, size, version),
                 shortcuts=True,
             )
         if not per_group:
@@ -415,17 +416,14 @@ class TrifeatureTask(Task):
         rates = np.full(n, config.trifeature_eval_synergy_rate)
         rates[indices["train"]] = train_synergy_rate(config)
         factors = sample_attributes(rates, rngs["latents"])
-        poses1 = draw_poses(factors["shape"], rngs["poses1"])
-        poses2 = draw_poses(factors["shape"], rngs["poses2"])
+        size, version = config.image_size, config.trifeature_render
+        poses1 = draw_poses(factors["shape"], rngs["poses1"], version)
+        poses2 = draw_poses(factors["shape"], rngs["poses2"], version)
         splits = {}
         for split, index in indices.items():
             f = {key: value[index] for key, value in factors.items()}
-            x1 = render(
-                f["shape"], f["texture1"], f["colour1"], poses1.take(index), config.image_size
-            )
-            x2 = render(
-                f["shape"], f["texture2"], f["colour2"], poses2.take(index), config.image_size
-            )
+            x1 = render(f["shape"], f["texture1"], f["colour1"], poses1.take(index), size, version)
+            x2 = render(f["shape"], f["texture2"], f["colour2"], poses2.take(index), size, version)
             splits[split] = _pair_split(f, x1, x2, shortcuts=False)
         return self._dataset(config, splits, "train")
 

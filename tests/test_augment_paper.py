@@ -8,12 +8,14 @@ import math
 import pytest
 import torch
 
+import synergy_lab.augment as augment
 from synergy_lab.augment import (
     BLUR_SIGMA,
     PAPER_IMAGE_SETTINGS,
     AugmentConfig,
     augment_images,
     blur_kernel_size,
+    blur_sigma_range,
     colour_jitter,
     crop_flip_matrices,
     gaussian_blur,
@@ -22,6 +24,7 @@ from synergy_lab.augment import (
     hue_shift,
     random_gaussian_blur,
     random_grayscale,
+    random_resized_crop,
     rgb_to_hsv,
 )
 
@@ -161,8 +164,89 @@ def test_gaussian_blur_matches_a_slow_reference_and_keeps_constants() -> None:
 
 def test_random_blur_blurs_about_half_and_lowers_pixel_variance() -> None:
     x = images(200, 12, seed=6)
-    out = random_gaussian_blur(x, 0.5, gen(8))
+    out = random_gaussian_blur(x, 0.5, gen(8), units="px")  # sigma in [0.1, 2] px at 12 px
     changed = (out != x).flatten(1).any(dim=1)
     assert 0.35 < changed.float().mean() < 0.65
     assert (out[changed].var(dim=(2, 3)) < x[changed].var(dim=(2, 3))).all()
     assert BLUR_SIGMA == (0.1, 2.0)
+
+
+# ---- sizes are fractions of the image side (issue 22) -----------------------------------------
+
+
+def _area_downsample(x: torch.Tensor, factor: int) -> torch.Tensor:
+    return torch.nn.functional.avg_pool2d(x, factor)
+
+
+def _smooth_images(n: int, side: int, seed: int) -> torch.Tensor:
+    """(n, 3, side, side) images with sharp edges at a fixed fraction of the side (a random
+    rotated checkerboard of 1/8 of the side per square), so that a rescaled copy is the same
+    picture at another resolution."""
+    g = gen(seed)
+    angle = torch.rand(n, generator=g) * math.pi
+    phase = torch.rand(n, 2, generator=g)
+    centres = (torch.arange(side) + 0.5) / side
+    yy, xx = torch.meshgrid(centres, centres, indexing="ij")
+    u = torch.cos(angle)[:, None, None] * xx + torch.sin(angle)[:, None, None] * yy
+    v = -torch.sin(angle)[:, None, None] * xx + torch.cos(angle)[:, None, None] * yy
+    board = (8 * u + phase[:, 0, None, None]).floor() + (8 * v + phase[:, 1, None, None]).floor()
+    board = board.remainder(2)
+    colour = torch.rand(n, 3, 1, 1, generator=g)
+    return colour * board[:, None] + (1 - colour) * (1 - board[:, None])
+
+
+def test_blur_sigma_is_the_same_fraction_of_the_side_at_every_size(monkeypatch) -> None:
+    low224, high224 = blur_sigma_range(224)
+    low32, high32 = blur_sigma_range(32)
+    assert (low224, high224) == pytest.approx(BLUR_SIGMA)
+    assert (low32, high32) == pytest.approx((0.1 * 32 / 224, 2.0 * 32 / 224))
+    assert blur_sigma_range(32, "px") == pytest.approx(BLUR_SIGMA)  # before issue 22
+    with pytest.raises(ValueError, match="blur units"):
+        blur_sigma_range(32, "inches")
+    # the sigma drawn per image: with one generator, 32 / 224 of the one drawn at 224 px
+    seen: list[torch.Tensor] = []
+    monkeypatch.setattr(augment, "gaussian_blur", lambda x, sigma: seen.append(sigma) or x)
+    drawn = {}
+    for side in (32, 224):
+        random_gaussian_blur(torch.zeros(64, 3, side, side), 1.0, gen(3))
+        drawn[side] = seen[-1]
+    assert torch.allclose(drawn[32], drawn[224] * 32 / 224)
+    assert drawn[224].min() >= 0.1 and drawn[224].max() <= 2.0
+
+
+def test_blur_of_a_rescaled_image_is_the_rescaled_blur() -> None:
+    """Blurring at 224 px then area-downsampling to 32 px matches blurring the 32 px image with
+    sigma * 32 / 224, where that sigma spans a pixel or so at 32 px (a sampled Gaussian of
+    sigma < 0.5 px is close to no blur on a pixel grid: the papers' range, 0.1-2 px at 224 px,
+    is 0.014-0.29 px at 32 px, so the papers' blur barely changes a 32 px image)."""
+    big = _smooth_images(6, 224, seed=4)
+    small = _area_downsample(big, 7)  # 224 px -> 32 px, the same picture
+    sigma224 = torch.tensor([4.0, 5.0, 6.0, 7.0, 8.0, 8.0])
+    blurred_then_small = _area_downsample(gaussian_blur(big, sigma224, kernel_size=49), 7)
+    small_then_blurred = gaussian_blur(small, sigma224 * 32 / 224, kernel_size=7)
+    error = (blurred_then_small - small_then_blurred).abs().mean()
+    unblurred = (blurred_then_small - small).abs().mean()
+    # the pixel sigma (the behaviour before issue 22) blurs the 32 px image 7 times too much
+    in_pixels = (blurred_then_small - gaussian_blur(small, sigma224, kernel_size=31)).abs().mean()
+    assert error < 0.3 * unblurred and error < 0.3 * in_pixels
+    low, high = blur_sigma_range(32)
+    assert high < 0.3  # the papers' blur at 32 px: under a third of a pixel
+
+
+def test_crop_of_a_rescaled_image_is_the_rescaled_crop() -> None:
+    big = _smooth_images(6, 224, seed=5)
+    small = _area_downsample(big, 7)
+    cropped_big = random_resized_crop(big, 0.08, 4 / 3, 0.5, gen(6))
+    cropped_small = random_resized_crop(small, 0.08, 4 / 3, 0.5, gen(6))
+    # the crop is drawn as fractions of the image: the same window at both sizes, up to the
+    # detail the 32 px image lacks (an 8 % crop magnifies a 9 px window 3.5 times)
+    error = (_area_downsample(cropped_big, 7) - cropped_small).abs().mean()
+    other = random_resized_crop(small, 0.08, 4 / 3, 0.5, gen(7))  # another window: far off
+    assert error < 0.06 and (_area_downsample(cropped_big, 7) - other).abs().mean() > 4 * error
+
+
+def test_the_paper_set_blurs_by_the_side_and_old_folders_by_pixels() -> None:
+    assert AugmentConfig(image_preset="paper").blur_units == "side"
+    assert AugmentConfig(blur_units="px").blur_units == "px"
+    with pytest.raises(ValueError, match="blur_units must be one of"):
+        AugmentConfig(blur_units="inch")

@@ -17,6 +17,13 @@ finished cell of an older folder is recognised as done:
    ``budget`` and the converged budget's own settings, which it does not read.
 6. The ladder's matched spread layout (``TaskConfig.ladder_spread``) came after the first ladder
    folders: at 0, the layout they were drawn with, it is left out (:func:`ladder_rule`).
+8. Issue 22 (:func:`scale_rule`): Trifeatures drawn by the second renderer
+   (``TaskConfig.trifeature_render = "v2"``) and the blur sigma scaled to the image side
+   (``AugmentConfig.blur_units = "side"``) are today's defaults. Older folders recorded neither
+   and were drawn with "v1" and blurred in pixels (``config.record_document`` reads their
+   records so); at those values both are left out. ``trifeature_render`` is also left out for
+   the other tasks, which draw no images, and ``blur_units`` when ``blur_prob`` is 0 (nothing
+   is blurred): there they change nothing, and the cells of other tasks keep their hashes.
 9. Trifeatures' per-group evaluation splits (``TaskConfig.trifeature_eval``) came after the
    first trifeature folders: at ``"shared"``, how they were evaluated, it is left out (rule 1),
    and recorded so for every other task (rule 2).
@@ -28,7 +35,9 @@ import dataclasses
 import json
 from typing import Any
 
+from synergy_lab.augment import LEGACY_BLUR_UNITS
 from synergy_lab.methods import METHODS, flatten_settings, settings_from_record
+from synthetic.config import LEGACY_TRIFEATURE_RENDER
 from synthetic.trifeature import SINGLE_TRAIN_SYNERGY_RATE
 
 #: Rule 1: settings added after run folders were first written, at their old behaviour.
@@ -68,7 +77,7 @@ NOT_TRAIN_SETTINGS = ("device", "progress", "checkpoint", "seed")
 def apply_legacy_rules(
     record: dict[str, Any], task: str, method: str | None = None
 ) -> dict[str, Any]:
-    """Rules 1, 2, 4 and 5 applied to a settings record (``dataclasses.asdict`` of a RunConfig
+    """Rules 1, 2, 4, 5, 6 and 8 applied to a settings record (``dataclasses.asdict`` of a RunConfig
     less its lists of methods and seeds; ``record["method"]`` holds ``method``'s settings, or
     every method's by name when ``method`` is None); returns the record as a file holds it."""
     task_settings = record["task_config"]
@@ -85,6 +94,7 @@ def apply_legacy_rules(
         for name in ("budget", *CONVERGED_ONLY):
             record["train"].pop(name, None)
     ladder_rule(task_settings)  # rule 6
+    scale_rule(record, task)  # rule 8
     for section, legacy in LEGACY_VALUES.items():  # rule 1
         for name, value in legacy.items():
             if record[section].get(name) == value:
@@ -109,6 +119,19 @@ def ladder_rule(task_settings: dict[str, Any]) -> None:
     for name, value in LADDER_LEGACY_VALUES.items():
         if task_settings.get(name) == value:
             del task_settings[name]
+
+
+def scale_rule(record: dict[str, Any], task: str) -> None:
+    """Rule 8, in place on a settings record: ``task_config.trifeature_render`` is left out at
+    "v1" or for a task other than trifeature, ``augment.blur_units`` at "px" or when
+    ``augment.blur_prob`` is 0 (see the module docstring)."""
+    task_settings, augment = record["task_config"], record["augment"]
+    render = task_settings.get("trifeature_render")
+    if render is not None and (task != "trifeature" or render == LEGACY_TRIFEATURE_RENDER):
+        del task_settings["trifeature_render"]
+    units = augment.get("blur_units")
+    if units is not None and (units == LEGACY_BLUR_UNITS or augment.get("blur_prob", 0) == 0):
+        del augment["blur_units"]
 
 
 def shared_record(config: Any) -> dict[str, Any]:

@@ -194,3 +194,29 @@ def test_a_cell_hashes_its_own_method_settings_only():
     assert key(base, "comm") == key(other, "comm")
     assert key(base, "random") == key(other, "random")
     assert key(base, "infmasking") != key(other, "infmasking")
+
+
+def test_rule_8_the_renderer_and_blur_units_of_issue_22_are_left_out_at_their_old_values():
+    import synthetic
+
+    trifeature = run_config(preset="cpu")  # paper augmentations: blur_prob 0.5
+    today = settings_of(trifeature, "comm")
+    assert today["task_config"]["trifeature_render"] == "v2"
+    assert today["augment"]["blur_units"] == "side"
+    old = dataclasses.replace(
+        trifeature,
+        task_config=dataclasses.replace(trifeature.task_config, trifeature_render="v1"),
+        augment=dataclasses.replace(trifeature.augment, blur_units="px"),
+    )
+    recorded = settings_of(old, "comm")
+    assert "trifeature_render" not in recorded["task_config"]
+    assert "blur_units" not in recorded["augment"]
+    # an old record, which has neither field, is read as what it was drawn and blurred with
+    record = json.loads(json.dumps(dataclasses.asdict(trifeature))) | {"method": {}}
+    del record["task_config"]["trifeature_render"], record["augment"]["blur_units"]
+    back = config_from_record(record)
+    assert back.task_config.trifeature_render == "v1" and back.augment.blur_units == "px"
+    # the other tasks draw no images, and nothing is blurred at blur_prob 0: left out there
+    xor = settings_of(RunConfig(), "clip")
+    assert "trifeature_render" not in xor["task_config"] and "blur_units" not in xor["augment"]
+    assert isinstance(synthetic.TaskConfig().trifeature_render, str)

@@ -1,9 +1,13 @@
 """The rasteriser: shape templates, poses inside the image, areas, textures, determinism."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from synthetic import render as R
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 def test_catalogue_sizes() -> None:
@@ -41,10 +45,12 @@ def test_every_shape_is_distinct_and_inside_the_unit_square() -> None:
     assert not bank[:, outside, :].any() and not bank[:, :, outside].any()
 
 
-def test_poses_keep_the_whole_shape_in_the_image() -> None:
+@pytest.mark.parametrize("version", sorted(R.STYLES))
+def test_poses_keep_the_whole_shape_in_the_image(version: str) -> None:
     rng = np.random.default_rng(0)
     shapes = np.repeat(np.arange(10), 200)
-    poses = R.draw_poses(shapes, rng)
+    poses = R.draw_poses(shapes, rng, version)
+    scale = R.STYLES[version].shape_scale
     assert np.all(np.abs(poses.angle) <= R.MAX_ANGLE)
     for index, name in enumerate(R.SHAPES):
         chosen = shapes == index
@@ -58,25 +64,28 @@ def test_poses_keep_the_whole_shape_in_the_image() -> None:
         cos, sin = np.cos(poses.angle[chosen]), np.sin(poses.angle[chosen])
         x = cos[:, None] * vertices[:, 0] - sin[:, None] * vertices[:, 1]
         y = sin[:, None] * vertices[:, 0] + cos[:, None] * vertices[:, 1]
-        px = poses.centre[chosen, 0:1] + R.SHAPE_SCALE * x
-        py = poses.centre[chosen, 1:2] + R.SHAPE_SCALE * y
+        px = poses.centre[chosen, 0:1] + scale * x
+        py = poses.centre[chosen, 1:2] + scale * y
         assert px.min() >= -1e-9 and px.max() <= 1 + 1e-9
         assert py.min() >= -1e-9 and py.max() <= 1 + 1e-9
 
 
-def test_solid_shapes_cover_their_area_and_take_the_colour() -> None:
+@pytest.mark.parametrize("version", sorted(R.STYLES))
+def test_solid_shapes_cover_their_area_and_take_the_colour(version: str) -> None:
     rng = np.random.default_rng(1)
     size = 64
     shapes = np.repeat(np.arange(10), 5)
     colours = np.arange(50) % 10
-    images = R.render(shapes, np.zeros(50, dtype=int), colours, R.draw_poses(shapes, rng), size)
+    poses = R.draw_poses(shapes, rng, version)
+    images = R.render(shapes, np.zeros(50, dtype=int), colours, poses, size, version)
+    scale = R.STYLES[version].shape_scale
     assert images.shape == (50, 3, size, size) and images.dtype == np.float32
     bank = R.shape_bank()
     for i in range(50):
         colour, background = R.COLOUR_RGB[colours[i]], R.BACKGROUND
         channel = int(np.argmax(np.abs(colour - background)))
         cover = (images[i, channel] - background[channel]) / (colour[channel] - background[channel])
-        expected = bank[shapes[i]].sum() * (R.SHAPE_SCALE * size / R.SHAPE_CELLS_PER_UNIT) ** 2
+        expected = bank[shapes[i]].sum() * (scale * size / R.SHAPE_CELLS_PER_UNIT) ** 2
         assert cover.sum() == pytest.approx(expected, rel=0.03)
         assert cover.min() >= -1e-5 and cover.max() <= 1 + 1e-5
         # pixels fully inside show exactly the colour
@@ -111,3 +120,45 @@ def test_render_is_a_function_of_attributes_and_poses() -> None:
     assert np.array_equal(
         R.render(shapes[:1], textures[:1], colours[:1], poses.take(np.array([0])), 32)[0], first[0]
     )
+
+
+def test_renderer_v1_draws_what_it_drew_before_issue_22() -> None:
+    """The images of ``tests/fixtures/trifeature_render_v1.npz``, drawn (as uint8) by the
+    renderer of commit dedf047: old run folders' data is unchanged."""
+    stored = np.load(FIXTURES / "trifeature_render_v1.npz")["images"].astype(np.float32) / 255
+    rng = np.random.default_rng(7)
+    shapes, textures, colours = np.arange(10), np.arange(10)[::-1].copy(), (np.arange(10) * 3) % 10
+    poses = R.draw_poses(shapes, rng, "v1")
+    images = R.render(shapes, textures, colours, poses, 32, "v1")
+    assert np.abs(images - stored).max() <= 0.5 / 255 + 1e-6
+    v2 = R.render(shapes, textures, colours, R.draw_poses(shapes, np.random.default_rng(7)), 32)
+    assert (np.abs(v2 - stored) > 0.1).mean() > 0.02  # the default draws otherwise
+
+
+def test_texture_periods_per_shape_of_each_renderer() -> None:
+    # v1: 5 px periods on a 20.5 px shape at 32 px; the papers: 12.8 periods per shape
+    assert R.texture_period_px(32, "v1") == 5.0
+    assert R.periods_per_shape(32, "v1") == pytest.approx(4.096)
+    assert R.texture_period_px(32, "v2") == R.STYLES["v2"].min_period_px >= 3.0
+    assert R.periods_per_shape(32, "v2") == pytest.approx(4.48)  # the larger shape
+    for size in (128, 224):  # the papers' relative scale wherever the pixels allow it
+        assert R.periods_per_shape(size, "v2") == pytest.approx(R.PAPER_PERIODS_PER_SHAPE)
+    with pytest.raises(ValueError, match="unknown trifeature renderer"):
+        R.texture_period_px(32, "v3")
+
+
+def test_the_largest_shape_fits_the_image_at_every_rotation() -> None:
+    angles = np.linspace(-R.MAX_ANGLE, R.MAX_ANGLE, 181)
+    reach = max(R.shape_extent(name, angles).max() for name in R.SHAPES)
+    assert R.STYLES["v2"].shape_scale * reach <= 0.5
+
+
+def test_the_catalogue_shows_every_texture_on_every_shape() -> None:
+    images = R.catalogue(32, shapes=("square", "circle"))
+    assert images.shape == (20, 3, 32, 32)
+    # texture-major: rows 0, 1 are solid (the most colour), the other textures cover less
+    cover = (images - R.BACKGROUND[None, :, None, None]).__abs__().sum(axis=(1, 2, 3))
+    assert cover[0] > cover[2:].max() and cover[1] > cover[2:].max()
+    picture = R.mosaic(images, columns=2, zoom=2, gap=1)
+    assert picture.shape == (10 * 65, 2 * 65, 3)
+    assert np.array_equal(picture[:64, :64], images[0].transpose(1, 2, 0).repeat(2, 0).repeat(2, 1))

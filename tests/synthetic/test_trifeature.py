@@ -166,7 +166,8 @@ def _digest(ds: MultimodalDataset) -> str:
 
 # Obtained by running _digest on make_dataset("trifeature", TaskConfig(n_samples=200,
 # image_size=16, **kwargs), seed=3) at commit 6ee728a, before the "paper" protocol existed
-# (then the only behaviour, with trifeature_train_synergy_rate defaulting to 0.9).
+# (then the only behaviour, with trifeature_train_synergy_rate defaulting to 0.9), drawn by the
+# renderer now called "v1" (issue 22 made "v2" the default).
 SINGLE_DIGESTS = {
     None: "af2b4c159003bfaebbc1f92d67f5ce943de0a37e4008e67e97792dc70c8f9380",
     1.0: "8cf2a0dccf3dcfe09494e439b7e89d0ec0844587d86fd63c239012823e512497",
@@ -180,6 +181,7 @@ def test_single_protocol_is_unchanged(rate: float | None) -> None:
         image_size=16,
         trifeature_protocol="single",
         trifeature_train_synergy_rate=rate,
+        trifeature_render="v1",
     )
     ds = make_dataset("trifeature", config, seed=3)
     assert _digest(ds) == SINGLE_DIGESTS[rate]
