@@ -149,6 +149,7 @@ class TaskConfig:
             raise ValueError(
                 "TaskConfig.trifeature_eval must be one of "
                 f"{', '.join(map(repr, TRIFEATURE_EVALS))}; got {self.trifeature_eval!r}"
+            )
         if self.trifeature_render not in TRIFEATURE_RENDERS:
             raise ValueError(
                 "TaskConfig.trifeature_render must be one of "
