@@ -122,8 +122,14 @@ def main() -> None:
     )
     steps = frame.groupby(["width", "method", "group"])["steps"].first()
     print(wide.join(steps).round(3).to_string())
-    print(json.dumps({"out": str(args.out), "cells": int(frame[["width", "method", "seed"]]
-                      .drop_duplicates().shape[0])}))
+    print(
+        json.dumps(
+            {
+                "out": str(args.out),
+                "cells": int(frame[["width", "method", "seed"]].drop_duplicates().shape[0]),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
