@@ -115,9 +115,10 @@ _CONFIG_HELP = (
     "(and [slurm]) sections; command-line options override it, a preset and --quick lie under it."
 )
 _PRESET_HELP = (
-    "Trifeatures settings bundle: 'cpu' (32 px, the whole table in about 2 h on 2 cores) or "
-    "'paper' (224 px, AlexNet, 100 epochs: for a GPU). The config file and options given "
-    "override it; see synergy_lab/presets.py."
+    "Trifeatures settings bundle: 'cpu' (32 px, a small CNN; see synergy_lab/presets.py for "
+    "its size and cost), 'cpu-v1' (the cpu preset before issue 22, which "
+    "reports/trifeature-cpu-preset was run with) or 'paper' (224 px, AlexNet, 100 epochs: for "
+    "a GPU). The config file and options given override it."
 )
 _QUICK_HELP = (
     "A first look: 1,000 samples, 10 epochs of batch 128, 2 seeds, infmasking and clip beside "

@@ -74,6 +74,19 @@ PRESETS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
+#: The cpu preset as it ran before issue 22: the first renderer, the blur sigma in pixels, every
+#: label evaluated on the eval-rate splits, a fixed 6 epochs (654 steps), usable bits from the
+#: uncalibrated probe, the reference trained on S alone. It is what
+#: ``reports/trifeature-cpu-preset`` and ``reports/trifeature-cpu-ablation`` were run with, so
+#: notebook 02 reads those folders with it (and resumes them without training).
+PRESETS["cpu-v1"] = {
+    **PRESETS["cpu"],
+    "task": {**PRESETS["cpu"]["task"], "trifeature_render": "v1", "trifeature_eval": "shared"},
+    "augment": {**_PROTOCOL["augment"], "blur_units": "px"},
+    "method": {**_PROTOCOL["method"], "supervised": {"label": "S"}},
+    "probe": {"calibrate": False},
+}
+
 
 #: ``--quick``, a first look, laid over the preset (if any) and under the file and options:
 #: sized so that InfMasking's S accuracy stands clearly above CLIP's and the untrained

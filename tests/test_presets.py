@@ -39,7 +39,7 @@ def test_preset_sections_are_copies_and_unknown_names_are_refused():
     sections = preset_sections("cpu")
     sections["train"]["epochs"] = 999
     assert PRESETS["cpu"]["train"]["epochs"] != 999
-    with pytest.raises(ValueError, match="unknown preset 'gpu'; valid presets: paper, cpu"):
+    with pytest.raises(ValueError, match="unknown preset 'gpu'; valid presets: paper, cpu, cpu-v1"):
         preset_sections("gpu")
 
 
@@ -66,3 +66,28 @@ def test_each_ablation_switches_exactly_one_choice_back():
     views = variants["views"].method["infmasking"]
     assert (views.num_masks, views.mask_ramp) == (4, 0.5)
     assert variants["budget"].train.epochs == base.train.epochs // 2
+
+
+def test_the_cpu_v1_preset_builds_the_committed_table_s_cells():
+    """reports/trifeature-cpu-preset was run at the cpu preset before issue 22: ``cpu-v1``
+    builds exactly its cells (same keys and hashes), so notebook 02 reads it without training."""
+    import json
+    from pathlib import Path
+
+    from synergy_lab.runs.folder import plan_cells
+
+    folder = Path(__file__).parents[1] / "reports" / "trifeature-cpu-preset" / "cells"
+    committed = {
+        record["key"]: record["hash"]
+        for record in (json.loads(path.read_text()) for path in folder.glob("*.json"))
+    }
+
+    def planned(name: str) -> dict[str, tuple[str, str | None]]:
+        specs = plan_cells([({}, preset_run_config(name))], None, None)
+        return {spec.key: (spec.hash, spec.legacy_hash) for spec in specs}
+
+    v1 = planned("cpu-v1")
+    assert set(v1) == set(committed)
+    assert all(committed[key] in hashes for key, hashes in v1.items())
+    today = planned("cpu")
+    assert all(committed.get(key) not in hashes for key, hashes in today.items())
