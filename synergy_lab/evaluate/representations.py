@@ -39,21 +39,6 @@ def ground_truth_pid(dataset: MultimodalDataset, label: str) -> PID | None:
     return broja_pid(dataset.latent_joint(label))
 
 
-def usable_prior(dataset: MultimodalDataset, label: str, fit_prior: np.ndarray) -> np.ndarray:
-    """The constant predictor (classes,) usable bits are measured against: the exact label
-    marginal of the test split's law where the task knows it, else ``fit_prior`` (the fit
-    split's label frequencies).
-
-    Usable bits and I(X1, X2; Y) must be computed on the same distribution: where the fit and
-    test splits differ (Trifeatures' held-out triples shift the colours' marginals), a constant
-    fitted on the fit split pays for the shift on test and usable bits exceed I(X1, X2; Y).
-    """
-    if not dataset.has_latents:
-        return fit_prior
-    marginal = dataset.latent_joint(label).sum(axis=(0, 1))
-    return np.asarray(marginal / marginal.sum(), dtype=np.float64)
-
-
 def model_pid(
     dataset: MultimodalDataset, label: str, predictions: np.ndarray, clusters: int, seed: int
 ) -> PID:
@@ -131,7 +116,7 @@ def evaluate_representations(
     split. Columns: label, probe_accuracy and balanced_accuracy (fractions, the probe whose L2
     is chosen by validation accuracy) with 95 % bootstrap bounds, usable_bits (bits; predictive
     V-information of the calibrated probe: L2 and a temperature chosen by validation log-loss,
-    so over-confidence does not drive it below 0; against :func:`usable_prior`) with bounds,
+    so over-confidence does not drive it below 0) with bounds,
     captured (usable bits /
     I(X1, X2; Y), NaN without ground truth), label_entropy (H(Y) of the test labels, bits),
     n_test, pid_* (PID of the hard predictions, bits), pid_soft_* (soft-prediction PID of the
@@ -161,12 +146,11 @@ def evaluate_representations(
         soft = result.probabilities
         if result.calibrated_probabilities.size:  # usable bits from the calibrated read-out
             soft = result.calibrated_probabilities
-        prior = usable_prior(dataset, label, result.prior)
         bounds = bootstrap_intervals(
-            y_test, result.probabilities, prior, n_boot=bootstrap, seed=seed,
+            y_test, result.probabilities, result.prior, n_boot=bootstrap, seed=seed,
             usable_probs=soft,
         )  # fmt: skip
-        usable = usable_bits(soft, y_test, prior)
+        usable = usable_bits(soft, y_test, result.prior)
         truth = ground_truth_pid(dataset, label)
         pid = model_pid(dataset, label, result.predictions, pid_clusters, seed)
         rows.append(
