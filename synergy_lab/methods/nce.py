@@ -27,48 +27,62 @@ def info_nce(a: Tensor, b: Tensor, temperature: float = 0.1) -> Tensor:
     return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
 
 
+MIN_FUSED_TEMPERATURE = 0.025  # exp(+-2 / tau) and 2B exp(2 / tau) stay finite in float32
+
+
 class _NTXent(torch.autograd.Function):
     """Symmetric NT-Xent of stacked normalised views ``z`` (2B, P), with a hand-written backward.
 
-    Autograd through cross-entropy makes about a dozen passes over the (2B, 2B) similarities
-    (log-softmax, its backward, the NLL one-hot, the in-place mask's copy); here the forward
-    keeps only the softmax P (one fused kernel) and the backward is two matmuls:
-    dL/dz = (P z + P^T z - 2 z_pos) / (2B tau), z_pos the positives (the other view's rows).
-    On CUDA under autocast it runs in float32 (``custom_fwd``), like the cross-entropy it replaces.
+    For unit rows and tau >= :data:`MIN_FUSED_TEMPERATURE`, E = exp(z z^T / tau) needs no max
+    subtraction (entries within exp(+-40)). Forward: one matmul, one in-place exp, one row sum;
+    the loss of row i is log(1 + N_i / E_i,pos), N_i the sum over its negatives (accurate for
+    small losses too). Backward: with the diagonal zeroed E is symmetric, so
+    dL/dz = (E z / r + E (z / r) - 2 z_pos) / (2B tau), r the row sums and z_pos the positives,
+    is one matmul of E with [z, z / r]. Autograd through cross-entropy instead makes about a
+    dozen passes over the (2B, 2B) similarities. On CUDA under autocast it runs in float32.
     """
 
     @staticmethod
     @torch.amp.custom_fwd(device_type="cuda", cast_inputs=torch.float32)
     def forward(ctx: Any, z: Tensor, temperature: float) -> Tensor:
         rows = z.shape[0]
-        sim = (z / temperature) @ z.T  # (2B, 2B)
-        sim.fill_diagonal_(float("-inf"))
-        log_prob = torch.log_softmax(sim, dim=1)
-        del sim
-        positive = torch.arange(rows, device=z.device).roll(rows // 2)
-        loss = -log_prob[torch.arange(rows, device=z.device), positive].mean()
-        ctx.save_for_backward(z, log_prob.exp_())  # the softmax P, in place
+        exp_sim = torch.mm(z / temperature, z.T).exp_()  # (2B, 2B)
+        exp_sim.fill_diagonal_(0.0)
+        row = torch.arange(rows, device=z.device)
+        positive = row.roll(rows // 2)
+        exp_positive = exp_sim[row, positive]
+        exp_sim[row, positive] = 0.0
+        negatives = exp_sim.sum(dim=1)
+        exp_sim[row, positive] = exp_positive
+        ctx.save_for_backward(z, exp_sim, negatives + exp_positive)
         ctx.temperature = temperature
-        return loss
+        return torch.log1p(negatives / exp_positive).mean()
 
     @staticmethod
     @torch.amp.custom_bwd(device_type="cuda")
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
-        z, prob = ctx.saved_tensors
-        grad_z = prob @ z
-        grad_z.addmm_(prob.T, z)
-        grad_z.sub_(z.roll(z.shape[0] // 2, dims=0), alpha=2)
-        return grad_z * (grad / (z.shape[0] * ctx.temperature)), None
+        z, exp_sim, row_sums = ctx.saved_tensors
+        rows, width = z.shape
+        inverse = row_sums.reciprocal().unsqueeze(1)  # (2B, 1)
+        both = exp_sim @ torch.cat([z, z * inverse], dim=1)  # (2B, 2P): E z and E (z / r)
+        grad_z = both[:, :width] * inverse + both[:, width:] - 2 * z.roll(rows // 2, dims=0)
+        return grad_z * (grad / (rows * ctx.temperature)), None
 
 
 def nt_xent(a: Tensor, b: Tensor, temperature: float = 0.1) -> Tensor:
     """Symmetric NT-Xent with negatives from both views (SimCLR); mean over the 2B anchors; nats.
 
-    ``a``, ``b``: (B, P), normalised inside. The loss of anchor i is -log P[i, pos(i)], P the
-    row softmax of the similarities / tau with the diagonal masked (:class:`_NTXent`: one
-    softmax pass forward, two matmuls backward). -log of the positive's probability keeps the
-    loss accurate to float rounding in absolute terms (about 1e-7 nats), small losses included.
+    ``a``, ``b``: (B, P), normalised inside. At tau >= :data:`MIN_FUSED_TEMPERATURE` through
+    :class:`_NTXent` (one exp pass forward, one matmul backward); below it, cross-entropy over
+    the similarities / tau with the diagonal set to -inf (max-subtracted, any tau). Both keep
+    small losses accurate to float rounding.
     """
     z = F.normalize(torch.cat([a, b], dim=0), dim=-1)  # (2B, P)
-    loss: Tensor = _NTXent.apply(z, temperature)
-    return loss
+    if temperature >= MIN_FUSED_TEMPERATURE:
+        loss: Tensor = _NTXent.apply(z, temperature)
+        return loss
+    n = a.shape[0]
+    sim = (z / temperature) @ z.T  # (2B, 2B); the matmul keeps its inputs for backward, not this
+    sim.fill_diagonal_(float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
+    return F.cross_entropy(sim, target)
