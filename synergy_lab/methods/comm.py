@@ -79,24 +79,30 @@ def comm_terms(
     """CoMM's per-subset losses L_1, L_2, L_12 from the tokens of two augmentations.
 
     ``tokens_a`` = (t1', t2'), ``tokens_b`` = (t1'', t2''), each (B, L_i, dim), as returned by
-    ``model.tokens`` on the two views; tokens are computed once per view and every subset is
-    fused from them. Equal to :func:`subset_projections` per view then :func:`comm_losses`, but
-    the six fusions run as two batched calls (four unimodal sequences, two bimodal ones; the
-    fusion network treats samples independently); the projection head, whose batch norm
-    couples samples, still sees each subset and view as its own batch.
+    ``model.tokens`` on the two views. :func:`comm_terms_stacked` on the views stacked.
     """
     (t1a, t2a), (t1b, t2b) = tokens_a, tokens_b
-    unimodal = fuse_unimodal(model, [t1a, t1b, t2a, t2b])
-    full = model.fuse(torch.cat([t1a, t1b]), torch.cat([t2a, t2b])).split(t1a.shape[0])
+    return comm_terms_stacked(model, torch.cat([t1a, t1b]), torch.cat([t2a, t2b]), temperature)
 
-    def project(h: Tensor) -> Tensor:
-        return F.normalize(model.project(h), dim=-1)
 
-    h1a, h1b, h2a, h2b = unimodal
-    view_a = (project(h1a), project(h2a), project(full[0]))
-    view_b = (project(h1b), project(h2b), project(full[1]))
-    l1, l2, l12 = comm_losses(view_a, view_b, temperature)
-    return CommTerms(l1=l1, l2=l2, l12=l12, z_a=view_a[2], z_b=view_b[2])
+def comm_terms_stacked(
+    model: FusionModel, tokens1: Tensor, tokens2: Tensor, temperature: float
+) -> CommTerms:
+    """CoMM's per-subset losses from both augmentations' tokens stacked view-major.
+
+    ``tokens1`` = [t1'; t1''] (2B, L1, dim), ``tokens2`` = [t2'; t2''] (2B, L2, dim), as
+    ``model.tokens_of_views`` gives them. Equal to :func:`subset_projections` per view then
+    :func:`comm_losses`, but the six fusions run as two batched calls (the unimodal sequences,
+    the bimodal ones; the fusion network treats samples independently) and the projection
+    head as one call in which its batch norm still sees each subset and view as its own batch.
+    """
+    batch = tokens1.shape[0] // 2
+    unimodal = fuse_unimodal(model, [tokens1, tokens2])  # [h1', h1''], [h2', h2'']
+    fused = torch.cat([*unimodal, model.fuse(tokens1, tokens2)])  # (6B, dim)
+    projected = F.normalize(model.project_groups(fused, 6), dim=-1)
+    z1a, z1b, z2a, z2b, za, zb = projected.split(batch)
+    l1, l2, l12 = comm_losses((z1a, z2a, za), (z1b, z2b, zb), temperature)
+    return CommTerms(l1=l1, l2=l2, l12=l12, z_a=za, z_b=zb)
 
 
 @dataclass(frozen=True)
@@ -116,9 +122,8 @@ class CoMM(Method):
         self.temperature = settings.temperature
 
     def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
-        tokens_a = model.tokens(*batch.view())
-        tokens_b = model.tokens(*batch.view())
-        terms = comm_terms(model, tokens_a, tokens_b, self.temperature)
+        tokens1, tokens2 = model.tokens_of_views([batch.view(), batch.view()])
+        terms = comm_terms_stacked(model, tokens1, tokens2, self.temperature)
         loss = (terms.l1 + terms.l2 + terms.l12) / 3
         parts = {"L1": terms.l1.detach(), "L2": terms.l2.detach(), "L12": terms.l12.detach()}
         return LossOutput(loss=loss, parts=parts)
