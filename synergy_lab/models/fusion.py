@@ -282,10 +282,27 @@ class Block(nn.Module):
             return x.view(batch, x.shape[1], heads, dim // heads).transpose(1, 2)
 
         dropout = attn.dropout if self.training else 0.0
+        if queries.shape[1] == 1 and dropout == 0.0:
+            return attn.out_proj(self._attend_one(F.linear(queries, w_q, b_q), keys, values))
         out = F.scaled_dot_product_attention(
             split(F.linear(queries, w_q, b_q)), split(keys), split(values), dropout_p=dropout
         )
         return attn.out_proj(out.transpose(1, 2).reshape(batch, queries.shape[1], dim))
+
+    def _attend_one(self, query: Tensor, keys: Tensor, values: Tensor) -> Tensor:
+        """Attention output (B, 1, dim) of one projected query (B, 1, dim) per sequence, no dropout.
+
+        The same math as ``scaled_dot_product_attention``, as elementwise products and sums
+        over the heads' slices in the (B, L, heads, dim / heads) layout: with a single query
+        row, CPU flash attention (and its backward) costs several times more than these.
+        """
+        batch, length, dim = keys.shape
+        heads = self.attn.num_heads
+        q = query.reshape(batch, 1, heads, dim // heads)
+        k = keys.reshape(batch, length, heads, dim // heads)
+        v = values.reshape(batch, length, heads, dim // heads)
+        weights = torch.softmax((q * (dim // heads) ** -0.5 * k).sum(-1), dim=1)  # (B, L, heads)
+        return (weights.unsqueeze(-1) * v).sum(1).view(batch, 1, dim)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.norm1(x)
@@ -354,13 +371,13 @@ class ProjectionHead(nn.Module):
         with torch.no_grad():  # G sequential momentum updates: r <- (1 - m) r + m x_g
             momentum = norm.momentum
             assert norm.running_mean is not None and norm.running_var is not None
-            stats = grouped.to(norm.running_mean.dtype)
+            var, mean = torch.var_mean(wide.to(norm.running_mean.dtype), dim=0)  # unbiased, as BN
             weights = momentum * (1 - momentum) ** torch.arange(
-                groups - 1, -1, -1, device=h.device, dtype=stats.dtype
+                groups - 1, -1, -1, device=h.device, dtype=mean.dtype
             )
             decay = (1 - momentum) ** groups
-            norm.running_mean.mul_(decay).add_(weights @ stats.mean(dim=1))
-            norm.running_var.mul_(decay).add_(weights @ stats.var(dim=1))  # unbiased, as BN
+            norm.running_mean.mul_(decay).add_(weights @ mean.view(groups, channels))
+            norm.running_var.mul_(decay).add_(weights @ var.view(groups, channels))
             assert norm.num_batches_tracked is not None
             norm.num_batches_tracked.add_(groups)
         h = normed.view(batch, groups, channels).transpose(0, 1).reshape(-1, channels)

@@ -335,3 +335,34 @@ def test_tokens_of_stacked_views_equal_tokens_per_view(images: bool) -> None:
     per_view = [model.tokens(*view) for view in views]
     torch.testing.assert_close(t1, torch.cat([t[0] for t in per_view]))
     torch.testing.assert_close(t2, torch.cat([t[1] for t in per_view]))
+
+
+def test_single_query_attention_equals_scaled_dot_product_attention_with_gradients() -> None:
+    torch.manual_seed(4)
+    block = FusionModel(((5,), (7,)), TINY).blocks[0]
+    query = torch.randn(6, 1, 8, requires_grad=True)
+    keys, values = (
+        torch.randn(6, 4, 8, requires_grad=True),
+        torch.randn(6, 4, 8, requires_grad=True),
+    )
+    heads, width = block.attn.num_heads, 8 // block.attn.num_heads
+
+    def split(x: torch.Tensor) -> torch.Tensor:
+        return x.view(6, x.shape[1], heads, width).transpose(1, 2)
+
+    w_q, b_q = block.attn.in_proj_weight[:8], block.attn.in_proj_bias[:8]
+    projected = torch.nn.functional.linear(query, w_q, b_q)
+    sdpa = torch.nn.functional.scaled_dot_product_attention(
+        split(projected), split(keys), split(values)
+    )
+    expected = block.attn.out_proj(sdpa.transpose(1, 2).reshape(6, 1, 8))
+    got = block.attend(query, keys, values)
+    torch.testing.assert_close(got, expected)
+    weights = torch.randn_like(got)
+    inputs = [query, keys, values, *block.parameters()]
+    grads = torch.autograd.grad((got * weights).sum(), inputs, retain_graph=True, allow_unused=True)
+    wants = torch.autograd.grad((expected * weights).sum(), inputs, allow_unused=True)
+    for g, w in zip(grads, wants, strict=True):
+        assert (g is None) == (w is None)
+        if g is not None and w is not None:
+            torch.testing.assert_close(g, w)
