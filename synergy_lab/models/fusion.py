@@ -359,19 +359,22 @@ class ProjectionHead(nn.Module):
         batch, channels = h.shape[0] // groups, h.shape[1]
         grouped = h.view(groups, batch, channels)
         wide = grouped.transpose(0, 1).reshape(batch, groups * channels)  # (B, G C)
+        assert norm.running_mean is not None and norm.running_var is not None
+        # momentum 1 makes batch_norm store each channel's batch mean and unbiased variance
+        mean = torch.zeros(groups * channels, dtype=norm.running_mean.dtype, device=h.device)
+        var = torch.ones_like(mean)
         normed = F.batch_norm(
             wide,
-            None,
-            None,
+            mean,
+            var,
             norm.weight.repeat(groups),
             norm.bias.repeat(groups),
             training=True,
+            momentum=1.0,
             eps=norm.eps,
         )
         with torch.no_grad():  # G sequential momentum updates: r <- (1 - m) r + m x_g
             momentum = norm.momentum
-            assert norm.running_mean is not None and norm.running_var is not None
-            var, mean = torch.var_mean(wide.to(norm.running_mean.dtype), dim=0)  # unbiased, as BN
             weights = momentum * (1 - momentum) ** torch.arange(
                 groups - 1, -1, -1, device=h.device, dtype=mean.dtype
             )
