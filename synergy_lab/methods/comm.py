@@ -72,8 +72,12 @@ def comm_losses(
 
 # CoMM's five NT-Xent terms as (anchor set x, anchor set y) pairs over the six stacked sets
 # [z'_1, z''_1, z'_2, z''_2, z'_12, z''_12]: L_1 = (t0 + t1) / 2, L_2 = (t2 + t3) / 2, L_12 = t4.
-TERM_X = (0, 1, 2, 3, 4)
-TERM_Y = (5, 4, 5, 4, 5)
+# Term t pairs set t (the first five) with set 5 - t % 2 (5, 4, 5, 4, 5).
+
+
+def _term_y(device: torch.device) -> Tensor:
+    """Indices (5,) of the y set of each term, made on ``device`` (no host-to-device copy)."""
+    return 5 - torch.arange(5, device=device) % 2
 
 
 class _CommNTXent(torch.autograd.Function):
@@ -92,17 +96,16 @@ class _CommNTXent(torch.autograd.Function):
     @staticmethod
     @torch.amp.custom_fwd(device_type="cuda", cast_inputs=torch.float32)
     def forward(ctx: Any, z: Tensor, temperature: float) -> Tensor:
-        x_index = torch.tensor(TERM_X, device=z.device)
-        y_index = torch.tensor(TERM_Y, device=z.device)
-        x, y = z[x_index], z[y_index]  # (5, B, P) each
+        y_index = _term_y(z.device)
+        x, y = z[:5], z[y_index]  # (5, B, P) each
         scaled = z / temperature
         own = torch.bmm(scaled, z.transpose(1, 2)).exp_()  # (6, B, B)
         own.diagonal(dim1=1, dim2=2).zero_()
         own_sums = own.sum(dim=2)  # (6, B): each anchor's negatives within its own set
-        cross = torch.bmm(scaled[x_index], y.transpose(1, 2)).exp_()  # (5, B, B)
+        cross = torch.bmm(scaled[:5], y.transpose(1, 2)).exp_()  # (5, B, B)
         positive = cross.diagonal(dim1=1, dim2=2).clone()  # (5, B)
         cross.diagonal(dim1=1, dim2=2).zero_()
-        negatives_x = own_sums[x_index] + cross.sum(dim=2)  # anchors x_i (rows)
+        negatives_x = own_sums[:5] + cross.sum(dim=2)  # anchors x_i (rows)
         negatives_y = own_sums[y_index] + cross.sum(dim=1)  # anchors y_i (columns)
         cross.diagonal(dim1=1, dim2=2).copy_(positive)
         ctx.save_for_backward(z, x, y, own, cross, negatives_x + positive, negatives_y + positive)
@@ -115,12 +118,12 @@ class _CommNTXent(torch.autograd.Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         z, x, y, own, cross, total_x, total_y = ctx.saved_tensors
         tau, batch = ctx.temperature, z.shape[1]
-        x_index = torch.tensor(TERM_X, device=z.device)
-        y_index = torch.tensor(TERM_Y, device=z.device)
+        y_index = _term_y(z.device)
         weight = grad.unsqueeze(1) / (2 * batch)  # (5, 1): d total / d (anchor's loss)
         a_x, a_y = weight / total_x, weight / total_y  # (5, B)
         a_own = torch.zeros(z.shape[:2], dtype=z.dtype, device=z.device)
-        a_own.index_add_(0, x_index, a_x).index_add_(0, y_index, a_y)  # (6, B)
+        a_own[:5] += a_x
+        a_own.index_add_(0, y_index, a_y)  # (6, B)
 
         def through(block: Tensor, rows_a: Tensor, cols: Tensor, cols_a: Tensor) -> Tensor:
             both = torch.bmm(block, torch.cat([cols, cols * cols_a.unsqueeze(2)], dim=2))
@@ -130,7 +133,8 @@ class _CommNTXent(torch.autograd.Function):
         grad_z = through(own, a_own, z, a_own)
         grad_x = through(cross, a_x, y, a_y) - 2 * weight.unsqueeze(2) * y
         grad_y = through(cross.transpose(1, 2), a_y, x, a_x) - 2 * weight.unsqueeze(2) * x
-        grad_z.index_add_(0, x_index, grad_x).index_add_(0, y_index, grad_y)
+        grad_z[:5] += grad_x
+        grad_z.index_add_(0, y_index, grad_y)
         return grad_z / tau, None
 
 

@@ -48,12 +48,14 @@ class _NTXent(torch.autograd.Function):
         rows = z.shape[0]
         exp_sim = torch.mm(z / temperature, z.T).exp_()  # (2B, 2B)
         exp_sim.fill_diagonal_(0.0)
-        row = torch.arange(rows, device=z.device)
-        positive = row.roll(rows // 2)
-        exp_positive = exp_sim[row, positive]
-        exp_sim[row, positive] = 0.0
+        half = rows // 2  # row i's positive is column i + B (first view) or i - B (second)
+        positives = (exp_sim.diagonal(half), exp_sim.diagonal(-half))  # views
+        exp_positive = torch.cat(positives)  # (2B,)
+        for view in positives:
+            view.zero_()
         negatives = exp_sim.sum(dim=1)
-        exp_sim[row, positive] = exp_positive
+        for view, value in zip(positives, exp_positive.split(half), strict=True):
+            view.copy_(value)
         ctx.save_for_backward(z, exp_sim, negatives + exp_positive)
         ctx.temperature = temperature
         return torch.log1p(negatives / exp_positive).mean()
