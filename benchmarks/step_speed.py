@@ -20,11 +20,14 @@ step's time by op kind; see ``step_speed.md`` for the table):
              memory 15 % (the packed-QKV backward zero-fills and copies (3, 9, 2048, 32)
              buffers), elementwise 14 %, outside aten 10 %; CoMM matmul 23 %, attention 22 %,
              memory 17 %; CLIP attention 24 %, matmul 20 %, outside aten 19 %.
-  this tree: the last block computes only the CLS row, InfMasking's T masked copies share
+  dedf047:   the last block computes only the CLS row, InfMasking's T masked copies share
              LayerNorm, keys and values, losses fold 1/tau into an operand: InfMasking memory
-             35 % (the per-mask key/value selection), matmul 18 %, attention 15 %; CoMM matmul
-             25 %, outside aten 21 %, softmax/loss 12 % (five 512 x 512 NT-Xent terms); CLIP
-             outside aten 37 % (Python and dispatch now dominate its 6 ms step).
+             35 % (the per-mask key/value selection), matmul 18 %, attention 15 %; CoMM
+             softmax/loss 23 % (five 512 x 512 NT-Xent terms), matmul 23 %, memory 17 %.
+  this tree: single-query attention as elementwise sums, CoMM's NT-Xent terms from 11 shared
+             blocks with a hand-written backward, views and projection groups batched (load
+             6-7): CoMM matmul 34 %, elementwise 29 %, outside aten 21 %; InfMasking
+             elementwise 40 %, matmul 22 %, memory 17 %; CLIP outside aten 33 %.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ representation is the fused CLS output of both modalities (B, dim).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
@@ -29,7 +29,7 @@ from synergy_lab.methods.base import (
     check_settings,
 )
 from synergy_lab.methods.clip import fuse_unimodal
-from synergy_lab.methods.nce import nt_xent
+from synergy_lab.methods.nce import MIN_FUSED_TEMPERATURE, nt_xent
 from synergy_lab.models import FusionModel
 
 
@@ -70,6 +70,84 @@ def comm_losses(
     return l1, l2, l12
 
 
+# CoMM's five NT-Xent terms as (anchor set x, anchor set y) pairs over the six stacked sets
+# [z'_1, z''_1, z'_2, z''_2, z'_12, z''_12]: L_1 = (t0 + t1) / 2, L_2 = (t2 + t3) / 2, L_12 = t4.
+# Term t pairs set t (the first five) with set 5 - t % 2 (5, 4, 5, 4, 5).
+
+
+def _term_y(device: torch.device) -> Tensor:
+    """Indices (5,) of the y set of each term, made on ``device`` (no host-to-device copy)."""
+    return 5 - torch.arange(5, device=device) % 2
+
+
+class _CommNTXent(torch.autograd.Function):
+    """CoMM's five NT-Xent terms (5,) from the six stacked unit sets ``z`` (6, B, P), in nats.
+
+    The five (2B, 2B) similarity matrices share blocks: each set's own (B, B) block serves every
+    term it is in, and a term's cross block serves both its anchor sets (as it and its
+    transpose), so 11 blocks of exp(z z^T / tau) are computed instead of 20: six own blocks
+    (diagonal zeroed) and five cross blocks (diagonal = the positives), each as one batched
+    matmul. Needs tau >= ``MIN_FUSED_TEMPERATURE`` (no max subtraction, as :class:`_NTXent`).
+    The loss of an anchor is log(1 + negatives / positive). Backward, with a_i = dL / d(log
+    denominator of anchor i): every block M of rows u, columns w gives u's gradient
+    (a_u M w + M (a_w w)) / tau, again batched matmuls; the positives add -2 g / (2B tau).
+    """
+
+    @staticmethod
+    @torch.amp.custom_fwd(device_type="cuda", cast_inputs=torch.float32)
+    def forward(ctx: Any, z: Tensor, temperature: float) -> Tensor:
+        y_index = _term_y(z.device)
+        x, y = z[:5], z[y_index]  # (5, B, P) each
+        scaled = z / temperature
+        own = torch.bmm(scaled, z.transpose(1, 2)).exp_()  # (6, B, B)
+        own.diagonal(dim1=1, dim2=2).zero_()
+        own_sums = own.sum(dim=2)  # (6, B): each anchor's negatives within its own set
+        cross = torch.bmm(scaled[:5], y.transpose(1, 2)).exp_()  # (5, B, B)
+        positive = cross.diagonal(dim1=1, dim2=2).clone()  # (5, B)
+        cross.diagonal(dim1=1, dim2=2).zero_()
+        negatives_x = own_sums[:5] + cross.sum(dim=2)  # anchors x_i (rows)
+        negatives_y = own_sums[y_index] + cross.sum(dim=1)  # anchors y_i (columns)
+        cross.diagonal(dim1=1, dim2=2).copy_(positive)
+        ctx.save_for_backward(z, x, y, own, cross, negatives_x + positive, negatives_y + positive)
+        ctx.temperature = temperature
+        losses = torch.log1p(negatives_x / positive) + torch.log1p(negatives_y / positive)
+        return losses.mean(dim=1) / 2  # (5,): the mean over a term's 2B anchors
+
+    @staticmethod
+    @torch.amp.custom_bwd(device_type="cuda")
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        z, x, y, own, cross, total_x, total_y = ctx.saved_tensors
+        tau, batch = ctx.temperature, z.shape[1]
+        y_index = _term_y(z.device)
+        weight = grad.unsqueeze(1) / (2 * batch)  # (5, 1): d total / d (anchor's loss)
+        a_x, a_y = weight / total_x, weight / total_y  # (5, B)
+        a_own = torch.zeros(z.shape[:2], dtype=z.dtype, device=z.device)
+        a_own[:5] += a_x
+        a_own.index_add_(0, y_index, a_y)  # (6, B)
+
+        def through(block: Tensor, rows_a: Tensor, cols: Tensor, cols_a: Tensor) -> Tensor:
+            both = torch.bmm(block, torch.cat([cols, cols * cols_a.unsqueeze(2)], dim=2))
+            width = cols.shape[2]
+            return both[..., :width] * rows_a.unsqueeze(2) + both[..., width:]
+
+        grad_z = through(own, a_own, z, a_own)
+        grad_x = through(cross, a_x, y, a_y) - 2 * weight.unsqueeze(2) * y
+        grad_y = through(cross.transpose(1, 2), a_y, x, a_x) - 2 * weight.unsqueeze(2) * x
+        grad_z[:5] += grad_x
+        grad_z.index_add_(0, y_index, grad_y)
+        return grad_z / tau, None
+
+
+def comm_losses_fused(z: Tensor, temperature: float) -> tuple[Tensor, Tensor, Tensor]:
+    """L_1, L_2, L_12 (nats) from the six stacked unit sets [z'_1, z''_1, z'_2, z''_2, z'_12,
+    z''_12] (6, B, P): :func:`comm_losses` in one pass (:class:`_CommNTXent`).
+
+    Needs ``temperature`` >= ``MIN_FUSED_TEMPERATURE``.
+    """
+    terms = _CommNTXent.apply(z, temperature)
+    return (terms[0] + terms[1]) / 2, (terms[2] + terms[3]) / 2, terms[4]
+
+
 def comm_terms(
     model: FusionModel,
     tokens_a: tuple[Tensor, Tensor],
@@ -79,24 +157,33 @@ def comm_terms(
     """CoMM's per-subset losses L_1, L_2, L_12 from the tokens of two augmentations.
 
     ``tokens_a`` = (t1', t2'), ``tokens_b`` = (t1'', t2''), each (B, L_i, dim), as returned by
-    ``model.tokens`` on the two views; tokens are computed once per view and every subset is
-    fused from them. Equal to :func:`subset_projections` per view then :func:`comm_losses`, but
-    the six fusions run as two batched calls (four unimodal sequences, two bimodal ones; the
-    fusion network treats samples independently); the projection head, whose batch norm
-    couples samples, still sees each subset and view as its own batch.
+    ``model.tokens`` on the two views. :func:`comm_terms_stacked` on the views stacked.
     """
     (t1a, t2a), (t1b, t2b) = tokens_a, tokens_b
-    unimodal = fuse_unimodal(model, [t1a, t1b, t2a, t2b])
-    full = model.fuse(torch.cat([t1a, t1b]), torch.cat([t2a, t2b])).split(t1a.shape[0])
+    return comm_terms_stacked(model, torch.cat([t1a, t1b]), torch.cat([t2a, t2b]), temperature)
 
-    def project(h: Tensor) -> Tensor:
-        return F.normalize(model.project(h), dim=-1)
 
-    h1a, h1b, h2a, h2b = unimodal
-    view_a = (project(h1a), project(h2a), project(full[0]))
-    view_b = (project(h1b), project(h2b), project(full[1]))
-    l1, l2, l12 = comm_losses(view_a, view_b, temperature)
-    return CommTerms(l1=l1, l2=l2, l12=l12, z_a=view_a[2], z_b=view_b[2])
+def comm_terms_stacked(
+    model: FusionModel, tokens1: Tensor, tokens2: Tensor, temperature: float
+) -> CommTerms:
+    """CoMM's per-subset losses from both augmentations' tokens stacked view-major.
+
+    ``tokens1`` = [t1'; t1''] (2B, L1, dim), ``tokens2`` = [t2'; t2''] (2B, L2, dim), as
+    ``model.tokens_of_views`` gives them. Equal to :func:`subset_projections` per view then
+    :func:`comm_losses`, but the six fusions run as two batched calls (the unimodal sequences,
+    the bimodal ones; the fusion network treats samples independently) and the projection
+    head as one call in which its batch norm still sees each subset and view as its own batch.
+    """
+    batch = tokens1.shape[0] // 2
+    unimodal = fuse_unimodal(model, [tokens1, tokens2])  # [h1', h1''], [h2', h2'']
+    fused = torch.cat([*unimodal, model.fuse(tokens1, tokens2)])  # (6B, dim)
+    projected = F.normalize(model.project_groups(fused, 6), dim=-1)
+    z1a, z1b, z2a, z2b, za, zb = projected.split(batch)
+    if temperature >= MIN_FUSED_TEMPERATURE:
+        l1, l2, l12 = comm_losses_fused(projected.view(6, batch, -1), temperature)
+    else:
+        l1, l2, l12 = comm_losses((z1a, z2a, za), (z1b, z2b, zb), temperature)
+    return CommTerms(l1=l1, l2=l2, l12=l12, z_a=za, z_b=zb)
 
 
 @dataclass(frozen=True)
@@ -116,9 +203,8 @@ class CoMM(Method):
         self.temperature = settings.temperature
 
     def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
-        tokens_a = model.tokens(*batch.view())
-        tokens_b = model.tokens(*batch.view())
-        terms = comm_terms(model, tokens_a, tokens_b, self.temperature)
+        tokens1, tokens2 = model.tokens_of_views([batch.view(), batch.view()])
+        terms = comm_terms_stacked(model, tokens1, tokens2, self.temperature)
         loss = (terms.l1 + terms.l2 + terms.l12) / 3
         parts = {"L1": terms.l1.detach(), "L2": terms.l2.detach(), "L12": terms.l12.detach()}
         return LossOutput(loss=loss, parts=parts)

@@ -46,7 +46,7 @@ from synergy_lab.methods.base import (
     check_at_least,
     check_settings,
 )
-from synergy_lab.methods.comm import comm_terms
+from synergy_lab.methods.comm import comm_terms_stacked
 from synergy_lab.models import FusionModel
 
 
@@ -193,18 +193,16 @@ class InfMasking(Method):
         self.config = settings
         self.context = context
 
-    def _masked_views(self, model: FusionModel, views: list[tuple[Tensor, Tensor]]) -> list[Tensor]:
+    def _masked_views(self, model: FusionModel, t1: Tensor, t2: Tensor) -> list[Tensor]:
         """Normalised projections (T, B, P) of T masked fused views of each augmentation.
 
-        The augmentations' tokens are stacked so that all their masked views are fused in one
-        call; the projection head (whose batch norm couples samples) sees each augmentation's
-        T * B masked views as one batch.
+        ``t1``, ``t2``: both augmentations' tokens stacked view-major, (2B, L_m, dim), so all
+        their masked views are fused in one call; the projection head (whose batch norm couples
+        samples) sees each augmentation's T * B masked views as one batch.
         """
         cfg = self.config
-        batch = views[0][0].shape[0]
-        t1 = torch.cat([v[0] for v in views])
-        t2 = torch.cat([v[1] for v in views])
         n = t1.shape[0]
+        batch = n // 2
         for length in (t1.shape[1], t2.shape[1]):
             if kept_tokens(length, cfg.mask_ratio) == 0:
                 raise ValueError(
@@ -214,16 +212,15 @@ class InfMasking(Method):
         keep1 = sample_keep_masks(n, t1.shape[1], cfg.mask_ratio, cfg.num_masks, device=t1.device)
         keep2 = sample_keep_masks(n, t2.shape[1], cfg.mask_ratio, cfg.num_masks, device=t2.device)
         fused = masked_fused_views(model, t1, t2, keep1, keep2)  # (T, n, dim)
-        out = []
-        for part in fused.split(batch, dim=1):
-            projected = model.project(part.reshape(-1, part.shape[-1]))
-            out.append(F.normalize(projected, dim=-1).view(cfg.num_masks, batch, -1))
-        return out
+        width = fused.shape[-1]
+        per_view = fused.view(cfg.num_masks, 2, batch, width).transpose(0, 1)  # (2, T, B, dim)
+        projected = model.project_groups(per_view.reshape(-1, width), 2)  # one batch per view
+        return list(F.normalize(projected, dim=-1).view(2, cfg.num_masks, batch, -1))
 
     def forward(self, batch: Batch, model: FusionModel) -> LossOutput:
         cfg = self.config
-        tokens = [model.tokens(*batch.view()) for _ in range(2)]
-        terms = comm_terms(model, tokens[0], tokens[1], cfg.temperature)
+        t1, t2 = model.tokens_of_views([batch.view(), batch.view()])
+        terms = comm_terms_stacked(model, t1, t2, cfg.temperature)
         parts: dict[str, float | Tensor] = {
             "L1": terms.l1.detach(),
             "L2": terms.l2.detach(),
@@ -232,7 +229,7 @@ class InfMasking(Method):
         total = terms.l1 + terms.l2 + terms.l12
         lam = ramped_lambda(batch.progress, cfg.mask_lambda, cfg.mask_ramp)
         if cfg.mask_weight > 0:  # the masked views are only computed when they count
-            masked_views = self._masked_views(model, tokens)
+            masked_views = self._masked_views(model, t1, t2)
             for index, (q, k) in enumerate(zip((terms.z_a, terms.z_b), masked_views, strict=True)):
                 if cfg.gaussian_closed_form:
                     masked = gaussian_masked_nce(q, k, lam, cfg.temperature)

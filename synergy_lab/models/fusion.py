@@ -282,10 +282,27 @@ class Block(nn.Module):
             return x.view(batch, x.shape[1], heads, dim // heads).transpose(1, 2)
 
         dropout = attn.dropout if self.training else 0.0
+        if queries.shape[1] == 1 and dropout == 0.0:
+            return attn.out_proj(self._attend_one(F.linear(queries, w_q, b_q), keys, values))
         out = F.scaled_dot_product_attention(
             split(F.linear(queries, w_q, b_q)), split(keys), split(values), dropout_p=dropout
         )
         return attn.out_proj(out.transpose(1, 2).reshape(batch, queries.shape[1], dim))
+
+    def _attend_one(self, query: Tensor, keys: Tensor, values: Tensor) -> Tensor:
+        """Attention output (B, 1, dim) of one projected query (B, 1, dim) per sequence, no dropout.
+
+        The same math as ``scaled_dot_product_attention``, as elementwise products and sums
+        over the heads' slices in the (B, L, heads, dim / heads) layout: with a single query
+        row, CPU flash attention (and its backward) costs several times more than these.
+        """
+        batch, length, dim = keys.shape
+        heads = self.attn.num_heads
+        q = query.reshape(batch, 1, heads, dim // heads)
+        k = keys.reshape(batch, length, heads, dim // heads)
+        v = values.reshape(batch, length, heads, dim // heads)
+        weights = torch.softmax((q * (dim // heads) ** -0.5 * k).sum(-1), dim=1)  # (B, L, heads)
+        return (weights.unsqueeze(-1) * v).sum(1).view(batch, 1, dim)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.norm1(x)
@@ -323,6 +340,51 @@ class ProjectionHead(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         return self.net(z)
+
+    def forward_groups(self, z: Tensor, groups: int) -> Tensor:
+        """``cat([self(part) for part in z.chunk(groups)])``, (G B, out_dim), in one pass.
+
+        ``z``: (G B, dim), G batches of B rows stacked. In training the batch norm must see
+        each group as its own batch: the G groups become G x dim channels of one (B, G dim)
+        batch, and the running statistics get the G updates the loop would make, in closed
+        form. Fewer, larger kernels than G calls; the same result to float rounding.
+        """
+        linear1, norm, relu, linear2 = self.net
+        assert isinstance(norm, nn.BatchNorm1d)
+        if not norm.training or groups == 1:
+            return cast(Tensor, self.net(z))
+        if norm.momentum is None or not norm.track_running_stats or not norm.affine:
+            return torch.cat([self.net(part) for part in z.chunk(groups)])
+        h = linear1(z)
+        batch, channels = h.shape[0] // groups, h.shape[1]
+        grouped = h.view(groups, batch, channels)
+        wide = grouped.transpose(0, 1).reshape(batch, groups * channels)  # (B, G C)
+        assert norm.running_mean is not None and norm.running_var is not None
+        # momentum 1 makes batch_norm store each channel's batch mean and unbiased variance
+        mean = torch.zeros(groups * channels, dtype=norm.running_mean.dtype, device=h.device)
+        var = torch.ones_like(mean)
+        normed = F.batch_norm(
+            wide,
+            mean,
+            var,
+            norm.weight.repeat(groups),
+            norm.bias.repeat(groups),
+            training=True,
+            momentum=1.0,
+            eps=norm.eps,
+        )
+        with torch.no_grad():  # G sequential momentum updates: r <- (1 - m) r + m x_g
+            momentum = norm.momentum
+            weights = momentum * (1 - momentum) ** torch.arange(
+                groups - 1, -1, -1, device=h.device, dtype=mean.dtype
+            )
+            decay = (1 - momentum) ** groups
+            norm.running_mean.mul_(decay).add_(weights @ mean.view(groups, channels))
+            norm.running_var.mul_(decay).add_(weights @ var.view(groups, channels))
+            assert norm.num_batches_tracked is not None
+            norm.num_batches_tracked.add_(groups)
+        h = normed.view(batch, groups, channels).transpose(0, 1).reshape(-1, channels)
+        return cast(Tensor, linear2(relu(h)))
 
 
 class AttentionPooling(nn.Module):
@@ -394,6 +456,21 @@ class FusionModel(nn.Module):
         t1 = self.encoders[0](x1) + self.modality_embedding[0]
         t2 = self.encoders[1](x2) + self.modality_embedding[1]
         return t1, t2
+
+    def tokens_of_views(self, views: list[tuple[Tensor, Tensor]]) -> tuple[Tensor, Tensor]:
+        """Tokens of V views (x1, x2) of a batch, view-major: (V B, L1, dim) and (V B, L2, dim).
+
+        One encoder call per modality on the stacked views when the encoders treat samples
+        independently (no batch norm in training); otherwise each view is encoded as its own
+        batch, so batch statistics stay per view. Equal to ``tokens`` per view, concatenated.
+        """
+        couples = self.training and any(
+            isinstance(m, nn.modules.batchnorm._BatchNorm) for m in self.encoders.modules()
+        )
+        if couples:
+            per_view = [self.tokens(x1, x2) for x1, x2 in views]
+            return torch.cat([t[0] for t in per_view]), torch.cat([t[1] for t in per_view])
+        return self.tokens(torch.cat([v[0] for v in views]), torch.cat([v[1] for v in views]))
 
     def new_encoders(self) -> nn.ModuleList:
         """Freshly initialised encoders of the same architecture (own weights), one per modality."""
@@ -471,3 +548,7 @@ class FusionModel(nn.Module):
     def project(self, z: Tensor) -> Tensor:
         """Projection head output (B, projection_dim), not normalised."""
         return self.head(z)
+
+    def project_groups(self, z: Tensor, groups: int) -> Tensor:
+        """``project`` of each of ``groups`` stacked batches (G B, dim), each its own batch."""
+        return self.head.forward_groups(z, groups)

@@ -10,7 +10,14 @@ import torch.nn.functional as F
 
 from synergy_lab.methods import METHODS
 from synergy_lab.methods.base import Batch, MethodContext
-from synergy_lab.methods.comm import CoMM, CoMMSettings, comm_losses, comm_terms, subset_projections
+from synergy_lab.methods.comm import (
+    CoMM,
+    CoMMSettings,
+    comm_losses,
+    comm_losses_fused,
+    comm_terms,
+    subset_projections,
+)
 from synergy_lab.models import FusionModel, ModelConfig
 
 TINY = ModelConfig(dim=8, depth=1, heads=2, vector_tokens=2, encoder_hidden=16, projection_dim=6)
@@ -116,3 +123,33 @@ def test_comm_runs_on_images() -> None:
     batch = Batch(x1=torch.rand(4, 3, 8, 8), x2=torch.rand(4, 3, 8, 8))
     loss = CoMM(CoMMSettings(), CONTEXT)(batch, model).loss
     assert loss.ndim == 0 and math.isfinite(loss.item())
+
+
+@pytest.mark.parametrize("tau", [0.025, 0.1, 0.5])
+def test_fused_comm_losses_equal_five_nt_xent_terms_with_their_gradients(tau: float) -> None:
+    # the 11 shared blocks against comm_losses (five separate NT-Xent terms), in float64
+    gen = torch.Generator().manual_seed(1)
+    raw = torch.randn(6, 7, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+    z = torch.nn.functional.normalize(raw, dim=-1)
+    sets = z.unbind(0)  # z'_1, z''_1, z'_2, z''_2, z'_12, z''_12
+    got = comm_losses_fused(z, tau)
+    want = comm_losses((sets[0], sets[2], sets[4]), (sets[1], sets[3], sets[5]), tau)
+    torch.testing.assert_close(torch.stack(got), torch.stack(want), rtol=1e-12, atol=0)
+    weights = (0.7, -1.3, 2.0)
+    (fused_grad,) = torch.autograd.grad(
+        sum(w * loss for w, loss in zip(weights, got, strict=True)), raw, retain_graph=True
+    )
+    (loop_grad,) = torch.autograd.grad(
+        sum(w * loss for w, loss in zip(weights, want, strict=True)), raw
+    )
+    torch.testing.assert_close(fused_grad, loop_grad, rtol=1e-10, atol=1e-13)
+
+
+def test_comm_below_the_fused_temperature_uses_the_separate_terms() -> None:
+    model = tiny_model()
+    _, views = fixed_views()
+    tokens_a, tokens_b = model.tokens(*views[0]), model.tokens(*views[1])
+    terms = comm_terms(model, tokens_a, tokens_b, 0.02)
+    view_a, view_b = subset_projections(model, *tokens_a), subset_projections(model, *tokens_b)
+    expected = comm_losses(view_a, view_b, 0.02)
+    torch.testing.assert_close(torch.stack([terms.l1, terms.l2, terms.l12]), torch.stack(expected))

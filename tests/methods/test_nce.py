@@ -82,3 +82,39 @@ def test_losses_do_not_depend_on_the_norms_of_their_inputs() -> None:
     scale = torch.tensor([[2.0], [0.5], [3.0], [1.5]])
     torch.testing.assert_close(nt_xent(a * scale, b, 0.1), nt_xent(a, b, 0.1))
     torch.testing.assert_close(info_nce(a, b * scale, 0.1), info_nce(a, b, 0.1))
+
+
+def nt_xent_autograd(a: torch.Tensor, b: torch.Tensor, tau: float) -> torch.Tensor:
+    """NT-Xent through autograd: masked similarity matrix and cross-entropy (the old code)."""
+    n = a.shape[0]
+    z = torch.nn.functional.normalize(torch.cat([a, b]), dim=-1)
+    sim = (z / tau) @ z.T
+    sim = sim.masked_fill(torch.eye(2 * n, dtype=torch.bool), float("-inf"))
+    target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)])
+    return torch.nn.functional.cross_entropy(sim, target)
+
+
+@pytest.mark.parametrize("tau", [0.01, 0.025, 0.1, 0.5])
+def test_nt_xent_gradient_matches_autograd_through_cross_entropy(tau: float) -> None:
+    gen = torch.Generator().manual_seed(3)
+    a = torch.randn(16, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(16, 5, generator=gen, dtype=torch.float64, requires_grad=True)
+    loss = nt_xent(a, b, tau)
+    expected = nt_xent_autograd(a, b, tau)
+    torch.testing.assert_close(loss, expected, rtol=1e-12, atol=0)
+    got = torch.autograd.grad(2.5 * loss, (a, b))
+    want = torch.autograd.grad(2.5 * expected, (a, b))
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w, rtol=1e-10, atol=1e-14)
+    assert torch.autograd.gradcheck(lambda x, y: nt_xent(x, y, tau), (a[:4], b[:4]))
+
+
+def test_nt_xent_backward_can_run_twice_on_a_retained_graph() -> None:
+    gen = torch.Generator().manual_seed(4)
+    a = torch.randn(6, 3, generator=gen, requires_grad=True)
+    loss = nt_xent(a, torch.randn(6, 3, generator=gen), 0.1)
+    loss.backward(retain_graph=True)
+    assert a.grad is not None
+    first = a.grad.clone()
+    loss.backward()
+    torch.testing.assert_close(a.grad, 2 * first)

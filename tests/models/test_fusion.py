@@ -300,3 +300,69 @@ def test_fuse_masked_equals_fusing_each_masked_copy(depth: int) -> None:
         torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="num_masks, batch"):
         model.fuse_masked(t1, t2, keep1, keep2[:2])
+
+
+@pytest.mark.parametrize("groups", [1, 2, 6])
+def test_projection_of_stacked_groups_equals_one_call_per_group(groups: int) -> None:
+    # outputs, gradients and the batch norm's running statistics of G separate calls
+    fast, slow = vector_model(3), vector_model(3)
+    z = torch.randn(groups * 5, 8, requires_grad=True)
+    for _ in range(2):  # running statistics after two steps
+        out = fast.project_groups(z, groups)
+        expected = torch.cat([slow.project(part) for part in z.chunk(groups)])
+        torch.testing.assert_close(out, expected)
+    weights = torch.randn_like(out)
+    got = torch.autograd.grad((out * weights).sum(), [z, *fast.head.parameters()])
+    want = torch.autograd.grad((expected * weights).sum(), [z, *slow.head.parameters()])
+    for g, w in zip(got, want, strict=True):
+        torch.testing.assert_close(g, w)
+    for (name, buffer), (_, reference) in zip(
+        fast.head.named_buffers(), slow.head.named_buffers(), strict=True
+    ):
+        torch.testing.assert_close(buffer, reference, msg=name)
+    fast.eval(), slow.eval()
+    torch.testing.assert_close(fast.project_groups(z, groups), slow.project(z))
+
+
+@pytest.mark.parametrize("images", [False, True])
+def test_tokens_of_stacked_views_equal_tokens_per_view(images: bool) -> None:
+    # vector encoders run once on the stacked views; image encoders (batch norm) view by view
+    torch.manual_seed(0)
+    shapes = ((3, 8, 8), (5,)) if images else ((5,), (7,))
+    model = FusionModel(shapes, TINY)
+    views = [(torch.randn(4, *shapes[0]), torch.randn(4, *shapes[1])) for _ in range(2)]
+    t1, t2 = model.tokens_of_views(views)
+    per_view = [model.tokens(*view) for view in views]
+    torch.testing.assert_close(t1, torch.cat([t[0] for t in per_view]))
+    torch.testing.assert_close(t2, torch.cat([t[1] for t in per_view]))
+
+
+def test_single_query_attention_equals_scaled_dot_product_attention_with_gradients() -> None:
+    torch.manual_seed(4)
+    block = FusionModel(((5,), (7,)), TINY).blocks[0]
+    query = torch.randn(6, 1, 8, requires_grad=True)
+    keys, values = (
+        torch.randn(6, 4, 8, requires_grad=True),
+        torch.randn(6, 4, 8, requires_grad=True),
+    )
+    heads, width = block.attn.num_heads, 8 // block.attn.num_heads
+
+    def split(x: torch.Tensor) -> torch.Tensor:
+        return x.view(6, x.shape[1], heads, width).transpose(1, 2)
+
+    w_q, b_q = block.attn.in_proj_weight[:8], block.attn.in_proj_bias[:8]
+    projected = torch.nn.functional.linear(query, w_q, b_q)
+    sdpa = torch.nn.functional.scaled_dot_product_attention(
+        split(projected), split(keys), split(values)
+    )
+    expected = block.attn.out_proj(sdpa.transpose(1, 2).reshape(6, 1, 8))
+    got = block.attend(query, keys, values)
+    torch.testing.assert_close(got, expected)
+    weights = torch.randn_like(got)
+    inputs = [query, keys, values, *block.parameters()]
+    grads = torch.autograd.grad((got * weights).sum(), inputs, retain_graph=True, allow_unused=True)
+    wants = torch.autograd.grad((expected * weights).sum(), inputs, allow_unused=True)
+    for g, w in zip(grads, wants, strict=True):
+        assert (g is None) == (w is None)
+        if g is not None and w is not None:
+            torch.testing.assert_close(g, w)
