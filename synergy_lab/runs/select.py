@@ -170,6 +170,12 @@ def select_lr(
     learning rate on validation rows; the :class:`RunOutcome` of the selection cells instead
     while some are still pending (submitted to SLURM)."""
     lrs = tuple(float(lr) for lr in config.select.lrs)
+    if dataset is not None and config.select.label not in dataset.num_classes:
+        labels = ", ".join(dataset.num_classes)
+        raise SelectionError(
+            f"[select] label {config.select.label!r} is not a label of {dataset.name!r}; "
+            f"its labels: {labels}"
+        )
     outcome = run_cells(
         selection_config(config),
         Path(out_dir) / SELECT_FOLDER,
