@@ -185,9 +185,7 @@ class MultimodalDataset:
         order = np.random.default_rng(0).permutation(len(self.val))
         n_scored = max(1, int(round(held_out * len(self.val))))
         scored, fitted = np.sort(order[:n_scored]), np.sort(order[n_scored:])
-        return dataclasses.replace(
-            self, val=self.val.subset(fitted), test=self.val.subset(scored)
-        )
+        return dataclasses.replace(self, val=self.val.subset(fitted), test=self.val.subset(scored))
 
     def for_group(self, group: TrainingGroup) -> MultimodalDataset:
         """The dataset the model of ``group`` sees: its own train split and only its labels."""

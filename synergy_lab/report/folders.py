@@ -84,10 +84,11 @@ def selection_summary(run_dir: Path) -> str:
         seeds, label = list(record["seeds"]), str(record["label"])
     except (OSError, ValueError, KeyError, TypeError):
         return ""
+    grid = ", ".join(f"{lr:g}" for lr in lrs)
     lines = [
         "## Selection (learning rate)",
         "",
-        f"Each trainable method's learning rate was chosen from {', '.join(f'{lr:g}' for lr in lrs)}"
+        f"Each trainable method's learning rate was chosen from {grid}"
         f" (the same grid for every method) by the linear probe's accuracy on {label} over"
         f" validation rows, never the test split: mean over {len(seeds)} selection seed(s)"
         f" ({', '.join(map(str, seeds))}), apart from the run's seeds;"

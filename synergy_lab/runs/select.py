@@ -199,13 +199,15 @@ def with_selection(config: RunConfig, chosen: dict[str, float]) -> RunConfig:
     return dataclasses.replace(config, method_train=own)
 
 
-def write_selection(out_dir: Path, selection: Selection) -> list[Path]:
-    """``selection.csv`` (the scores) and ``selection.json`` (choice, means, cost), atomically."""
+def write_selection(
+    out_dir: Path, selection: Selection, folder: Path | str = SELECT_FOLDER
+) -> list[Path]:
+    """``selection.csv`` (the scores) and ``selection.json`` (choice, means, cost, ``folder``:
+    where the selection cells are, relative to ``out_dir`` by default), atomically."""
     out_dir = Path(out_dir)
     csv_path, json_path = out_dir / SELECTION_CSV, out_dir / SELECTION_JSON
-    scores = selection.scores.assign(
-        chosen=[selection.chosen.get(m) == lr for m, lr in zip(selection.scores.method, selection.scores.lr, strict=True)]
-    )
+    pairs = zip(selection.scores.method, selection.scores.lr, strict=True)
+    scores = selection.scores.assign(chosen=[selection.chosen.get(m) == lr for m, lr in pairs])
     atomic_write_csv(csv_path, scores)
     means = selection.means
     record = {
@@ -216,7 +218,7 @@ def write_selection(out_dir: Path, selection: Selection) -> list[Path]:
         "scored_on": "validation rows (synthetic.MultimodalDataset.for_selection), never test",
         "score": "linear-probe accuracy of the label, mean over the selection seeds",
         "trainings": selection.trainings,
-        "folder": SELECT_FOLDER,
+        "folder": str(folder),
         "chosen": selection.chosen,
         "mean_val_accuracy": {
             str(m): {str(lr): float(v) for lr, v in row.items()} for m, row in means.iterrows()
@@ -268,7 +270,10 @@ def run_selected(
     for method, lr in selected.chosen.items():
         means = selected.means.loc[method]
         scores = ", ".join(f"{rate:g} {value:.3f}" for rate, value in means.items())
-        report(f"{method:>12}: lr {lr:g} chosen (mean {selected.label} validation accuracy: {scores})")
+        report(
+            f"{method:>12}: lr {lr:g} chosen (mean {selected.label} validation accuracy: {scores})"
+        )
+    write_selection(out_dir, selected)  # before the seeds train: an interrupted run keeps it
     outcome = run_cells(
         with_selection(config, selected.chosen),
         out_dir,
@@ -277,5 +282,6 @@ def run_selected(
         new_folder=new_folder,
         **run_options,
     )
-    write_selection(outcome.out_dir, selected)
+    if Path(outcome.out_dir) != Path(out_dir):  # --new-folder chose a sibling folder
+        write_selection(outcome.out_dir, selected, folder=Path(out_dir) / SELECT_FOLDER)
     return outcome

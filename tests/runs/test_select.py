@@ -99,7 +99,8 @@ def test_the_scores_and_the_choice_are_recorded_and_the_seeds_train_at_it(tmp_pa
     assert sorted(scores.lr) == [1e-4, 3e-3] and set(scores.seed) == {FIRST_SEED}
     assert (scores.n_val == 150).all()  # xor's val split at 1,000 samples (15 %)
     # the recorded score is the selection cell's validation accuracy of S
-    cell = read_cell(tmp_path / "run" / SELECT_FOLDER / "cells" / "clip-seed10000-train.lr=0.003.json")
+    cells_dir = tmp_path / "run" / SELECT_FOLDER / "cells"
+    cell = read_cell(cells_dir / "clip-seed10000-train.lr=0.003.json")
     s_row = cell.tables["results"].set_index("label").loc["S"]
     assert scores.set_index("lr").loc[3e-3, "val_accuracy"] == pytest.approx(s_row.probe_accuracy)
     record = json.loads((outcome.out_dir / "selection.json").read_text())
