@@ -122,9 +122,11 @@ def test_every_committed_run_folder_resumes_without_training(tmp_path: Path, mon
         record = json.loads((folder / "config.json").read_text())
         config = config_from_record(record["config"])
         copy = _copy(folder, tmp_path / str(number), weights=False)
-        outcome = run_cells(config, copy)
+        scored_on = record.get("settings", {}).get("scored_on", "test")  # select/ of --select
+        outcome = run_cells(config, copy, grid=record.get("grid") or {}, scored_on=scored_on)
         cells_count = len(list((folder / "cells").glob("*.json")))
-        assert outcome.results[["method", "seed"]].drop_duplicates().shape[0] == cells_count
+        keys = ["method", "seed", *(record.get("grid") or {})]
+        assert outcome.results[keys].drop_duplicates().shape[0] == cells_count
 
 
 # ---- one test per rule ------------------------------------------------------------------------
