@@ -102,7 +102,8 @@ def selection_cost(config: RunConfig) -> int:
 
 def selection_config(config: RunConfig) -> RunConfig:
     """The RunConfig of the selection cells: the trainable methods alone, at the selection
-    seeds, no per-epoch probes; every other setting (budget, model, probe) is the run's."""
+    seeds, no per-epoch probes, no per-method learning rate (the grid sets it); every other
+    setting (budget, model, probe, a method's other [train.<name>] settings) is the run's."""
     methods = selected_methods(config)
     if not methods:
         raise SelectionError("--select lr needs a trainable method; the run has none")
@@ -112,13 +113,18 @@ def selection_config(config: RunConfig) -> RunConfig:
             f"seed {clash[0]} is a selection seed (selection uses {FIRST_SEED} and up); "
             f"give the run seeds below {FIRST_SEED}"
         )
+    own = {  # a method's own train settings stay, but the grid sets every method's rate
+        name: rest
+        for name, table in config.method_train.items()
+        if (rest := {k: v for k, v in table.items() if k != "lr"})
+    }
     return dataclasses.replace(
         config,
         methods=methods,
         baselines=False,
         seeds=selection_seeds(config),
         probe_every=0,
-        method_train={},
+        method_train=own,
     )
 
 

@@ -144,6 +144,8 @@ def test_selection_seeds_stay_apart_from_the_run_and_the_label_must_exist(tmp_pa
         selection_config(config)
     sel = selection_config(_config())
     assert sel.seeds == (FIRST_SEED,) and sel.methods == ("clip",) and not sel.baselines
+    own = dataclasses.replace(_config(), method_train={"clip": {"lr": 0.1, "batch_size": 64}})
+    assert selection_config(own).method_train == {"clip": {"batch_size": 64}}  # the grid's lr
     with pytest.raises(SelectionError, match="not a label of the task; its labels: R, S, U1"):
         run_selected(_config(label="T"), tmp_path / "run")
 
