@@ -98,6 +98,12 @@ _THREADS_HELP = (
     "Torch threads per cell. Default 1: on 2 cores, 2 threads train InfMasking 1.5-2.5x faster "
     "on an idle machine but over 5x slower beside other busy processes."
 )
+_SELECT_HELP = (
+    "lr: first choose each trainable method's learning rate from [select] lrs (default 3e-4, "
+    "1e-3, 3e-3, the same grid for all) by its probe's validation accuracy on [select] label "
+    "(default S; never the test split), then train the seeds at it; the extra trainings are "
+    "counted before they start. none: the shared --lr. [default: none]"
+)
 _NEW_FOLDER_HELP = (
     "If --out was made with other settings, write to a new folder <out>-2, -3, ... instead "
     "of stopping."
@@ -188,10 +194,18 @@ def _jobs(text: str) -> int:
 
 
 def _run_cells(run_config: Any, out_dir: Path, grid: dict[str, Any], **options: Any) -> Any:
-    """Run the cells through ``synergy_lab.runs``; None while SLURM tasks are still pending."""
-    from synergy_lab.runs import run_cells
+    """Run the cells through ``synergy_lab.runs`` (a run with [select] what = "lr" first
+    chooses each method's rate); None while SLURM tasks are still pending."""
+    from synergy_lab.runs import run_cells, run_selected
 
-    outcome = run_cells(run_config, out_dir, grid=grid, on_cell=typer.echo, **options)
+    if run_config.select.what != "none":
+        if grid:
+            raise ValueError(
+                "[select] what = 'lr' cannot go with a sweep's [grid]; run it with `run`"
+            )
+        outcome = run_selected(run_config, out_dir, on_cell=typer.echo, **options)
+    else:
+        outcome = run_cells(run_config, out_dir, grid=grid, on_cell=typer.echo, **options)
     if outcome.out_dir != out_dir:
         typer.echo(f"run folder: {outcome.out_dir} (new: {out_dir} holds other settings)")
     if outcome.pending:
@@ -209,7 +223,12 @@ def _interrupted(out_dir: Path) -> None:
 
 def _finish(frame: Any, out_dir: Path, title: str, *, grid: bool = False) -> None:
     """Write the report of a finished run and print its summary."""
-    from synergy_lab.report import markdown_summary, write_grid_figures, write_report
+    from synergy_lab.report import (
+        markdown_summary,
+        selection_summary,
+        write_grid_figures,
+        write_report,
+    )
 
     if frame is None:  # submitted to SLURM; `status` collects the cells
         return
@@ -217,6 +236,9 @@ def _finish(frame: Any, out_dir: Path, title: str, *, grid: bool = False) -> Non
     written = write_report(out_dir) + (write_grid_figures(out_dir) if grid else [])
     typer.echo("")
     typer.echo(markdown_summary(frame, title))
+    selection = selection_summary(out_dir)
+    if selection:
+        typer.echo("\n" + selection)
     typer.echo("\nwrote " + ", ".join(str(p) for p in written))
 
 
@@ -310,6 +332,7 @@ def run(
             "(dynamics.csv, dynamics.png); 0 = never. [default: 0]",
         ),
     ] = None,
+    select: Annotated[str | None, typer.Option(help=_SELECT_HELP)] = None,
     jobs: Annotated[str, typer.Option(help=_JOBS_HELP)] = "auto",
     threads: Annotated[int | None, typer.Option(min=1, help=_THREADS_HELP)] = None,
     new_folder: Annotated[bool, typer.Option(help=_NEW_FOLDER_HELP)] = False,
@@ -342,6 +365,7 @@ def run(
                 "method": dict(mask_ratio=mask_ratio, num_masks=num_masks,
                                temperature=temperature),
                 "probe": {"kind": probe},
+                "select": {"what": select},
             },
             set_,
         )  # fmt: skip

@@ -8,7 +8,11 @@ A run's settings are typed frozen dataclasses, one per TOML section:
 - ``[model]``, ``[train]``, ``[augment]``, ``[probe]``: the fields of the same name
   (ModelConfig, TrainConfig, AugmentConfig, ProbeConfig);
 - ``[method.<name>]``: ``method[<name>]``, the method's own settings
-  (``METHODS[name].settings_class``).
+  (``METHODS[name].settings_class``);
+- ``[train.<name>]``: ``method_train[<name>]``, [train] settings of one method that differ from
+  the shared ones (e.g. the learning rate ``--select lr`` chose for it);
+- ``[select]``: ``select``, a :class:`SelectConfig` (what is chosen on validation rows before
+  the seeds train, ``--select lr``).
 
 (``task`` names the task in result files, so its settings keep the field name ``task_config``.)
 :func:`run_config` is the only place a RunConfig is assembled from documents: defaults <
@@ -49,6 +53,46 @@ T = TypeVar("T")
 Document = Mapping[str, Any]  # a TOML document: section name -> table of settings
 Say = Callable[[str], None]
 
+#: Learning rates ``--select lr`` tries by default, the same for every method.
+SELECT_LRS: tuple[float, ...] = (3e-4, 1e-3, 3e-3)
+#: [train] settings that are not per-method ([train.<name>]): they change nothing a cell computes
+#: (device, progress bars, checkpoint path) or are a run setting (seed, from [run] seeds).
+NOT_PER_METHOD_TRAIN = ("device", "progress", "checkpoint", "seed")
+
+
+@dataclass(frozen=True)
+class SelectConfig:
+    """[select]: a setting chosen per method on validation rows before the run's seeds train.
+
+    ``what = "lr"`` (``--select lr``): every trainable method, the supervised reference too, is
+    trained at each learning rate of ``lrs`` (one grid for every method, so each gets the same
+    number of trainings: equal cost) on ``seeds`` selection seeds of its own (10000, 10001, ...,
+    never the run's: no seed's test number follows a choice made on its own training), and
+    keeps the rate whose mean validation accuracy on ``label`` (a linear probe, the run's
+    [probe] settings) is highest; the test split is never read (the validation rows:
+    :meth:`synthetic.MultimodalDataset.for_selection`; the procedure:
+    :mod:`synergy_lab.runs.select`). ``what = "none"``: every method trains at [train] lr.
+    Costs ``len(lrs) x trainable methods x seeds`` extra trainings, printed before they start.
+    """
+
+    what: str = "none"  # "none" | "lr"
+    lrs: tuple[float, ...] = SELECT_LRS  # AdamW peak learning rates tried, the same for all
+    label: str = "S"  # the label whose validation accuracy chooses
+    seeds: int = 2  # selection trainings per (method, lr), at seeds 10000, 10001, ...
+
+    def __post_init__(self) -> None:
+        if self.what not in ("none", "lr"):
+            raise ValueError(f"[select] what must be 'none' or 'lr'; got {self.what!r}")
+        if not self.lrs or any(not lr > 0 for lr in self.lrs):
+            raise ValueError(f"[select] lrs must be positive learning rates; got {self.lrs!r}")
+        if len(set(self.lrs)) != len(self.lrs):
+            raise ValueError(f"[select] lrs lists a learning rate twice: {self.lrs!r}")
+        if self.seeds < 1:
+            raise ValueError(f"[select] seeds must be >= 1 (trainings per rate); got {self.seeds}")
+        if not self.label:
+            raise ValueError("[select] label must name a label of the task, e.g. S")
+
+
 #: TOML section -> (RunConfig field, dataclass) for the sections that are one dataclass each.
 SECTIONS: dict[str, tuple[str, type]] = {
     "task": ("task_config", TaskConfig),
@@ -56,6 +100,7 @@ SECTIONS: dict[str, tuple[str, type]] = {
     "train": ("train", TrainConfig),
     "augment": ("augment", AugmentConfig),
     "probe": ("probe", ProbeConfig),
+    "select": ("select", SelectConfig),
 }
 #: Sections a run's file may hold besides those: [run], [method.<name>], [slurm] (executor
 #: resources, read by the CLI), [grid] (a sweep's lists).
@@ -68,6 +113,9 @@ class RunConfig:
 
     ``method`` maps every registered method's name to its own settings dataclass (defaults
     unless a layer set them); a cell hashes only the settings of its own method.
+    ``method_train`` maps a method's name to the [train] settings it trains with instead of the
+    shared ones (``{"infmasking": {"lr": 0.003}}``, TOML ``[train.infmasking] lr = 3e-3``);
+    :meth:`train_of` gives the settings a method trains with, and its cells hash those.
     """
 
     task: str = "xor"
@@ -85,6 +133,8 @@ class RunConfig:
     null_shuffles: int = 20  # permutation-null draws of the soft model-level PID
     bootstrap: int = 1000  # bootstrap resamples of the test split per cell
     groups: tuple[str, ...] = ()  # training groups to train (e.g. ("S",)); () = all of them
+    select: SelectConfig = field(default_factory=SelectConfig)
+    method_train: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.probe_every < 0:
@@ -112,6 +162,22 @@ class RunConfig:
         if set(self.method) != set(METHODS):
             missing = sorted(set(METHODS) - set(self.method))
             raise ValueError(f"RunConfig.method lacks the settings of {', '.join(missing)}")
+        for name, table in self.method_train.items():
+            method_class(name)
+            fixed = sorted(set(table) & set(NOT_PER_METHOD_TRAIN))
+            if fixed:
+                raise ValueError(f"[train.{name}] {fixed[0]} is not a per-method setting")
+            self.train_of(name)  # its values pass TrainConfig's checks
+
+    def train_of(self, method: str) -> TrainConfig:
+        """The [train] settings ``method`` trains with: the shared ones, its own over them."""
+        own = self.method_train.get(method)
+        if not own:
+            return self.train
+        try:
+            return dataclasses.replace(self.train, **own)
+        except TypeError as error:
+            raise ValueError(f"bad settings in [train.{method}]: {error}") from None
 
     @property
     def all_methods(self) -> tuple[str, ...]:
@@ -198,6 +264,7 @@ def build_section(cls: Callable[..., T], where: str, values: Any) -> T:
 _RUN_FIELDS = {f.name for f in dataclasses.fields(RunConfig)} - {
     *(name for name, _ in SECTIONS.values()),
     "method",
+    "method_train",
 }
 
 
@@ -262,6 +329,20 @@ def _method_tables(values: Any, source: str, say: Say | None) -> dict[str, dict[
     }
 
 
+def _method_train_tables(tables: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """[train.<name>] tables checked: a registered method, TrainConfig's per-method settings."""
+    checked = {}
+    for name, table in tables.items():
+        method_class(name)
+        where = f"[train.{name}]"
+        values = checked_table(TrainConfig, where, table)
+        fixed = sorted(set(values) & set(NOT_PER_METHOD_TRAIN))
+        if fixed:
+            raise ValueError(f"{where} {fixed[0]} is not a per-method setting; set it in [train]")
+        checked[name] = values
+    return checked
+
+
 # ---- the one layering ---------------------------------------------------------------------
 
 
@@ -274,6 +355,10 @@ def _checked_document(document: Document, source: str, say: Say | None) -> dict[
         raise ValueError(f"unknown section [{unknown[0]}] in {source}")
     checked: dict[str, Any] = {}
     for section, values in document.items():
+        if section == "train" and isinstance(values, Mapping):
+            own = {k: v for k, v in values.items() if isinstance(v, Mapping)}
+            checked["method_train"] = _method_train_tables(own)
+            values = {k: v for k, v in values.items() if k not in own}
         if section in SECTIONS:
             checked[section] = checked_table(SECTIONS[section][1], f"[{section}]", values)
         elif section == "run":
@@ -293,13 +378,18 @@ def layered(documents: Sequence[tuple[str, Document]], say: Say | None = None) -
     deprecation line through ``say``, except in the ``options`` layer (``--temperature`` sets
     every method's temperature on purpose).
     """
-    merged: dict[str, Any] = {"run": {}, "method": {}, **{s: {} for s in SECTIONS}}
+    merged: dict[str, Any] = {
+        "run": {},
+        "method": {},
+        "method_train": {},
+        **{s: {} for s in SECTIONS},
+    }
     for source, document in documents:
         checked = _checked_document(document, source, say if source != "options" else None)
         for section, values in checked.items():
-            if section == "method":
+            if section in ("method", "method_train"):
                 for name, table in values.items():
-                    merged["method"].setdefault(name, {}).update(table)
+                    merged[section].setdefault(name, {}).update(table)
             elif section in merged:
                 merged[section].update(values)
     return merged
@@ -314,7 +404,9 @@ def config_from_layers(merged: Mapping[str, Any]) -> RunConfig:
     methods = default_settings()
     for name, table in merged.get("method", {}).items():
         methods[name] = build(method_class(name).settings_class, f"[method.{name}]", table)
-    return build(RunConfig, "[run]", {**merged.get("run", {}), **parts, "method": methods})
+    own_train = {name: dict(t) for name, t in merged.get("method_train", {}).items() if t}
+    run = {**merged.get("run", {}), **parts, "method": methods, "method_train": own_train}
+    return build(RunConfig, "[run]", run)
 
 
 def run_config(
@@ -383,10 +475,15 @@ def record_document(record: Mapping[str, Any]) -> dict[str, Any]:
     document["train"] = {"budget": "fixed", **document["train"]}
     # ... and read usable bits from the probe selected by accuracy, with no calibrated read-out
     document["probe"] = {"calibrate": False, **document["probe"]}
-    method = record.pop("method", {})
+    from synergy_lab.runs.legacy import supervised_label_rule  # runs imports this module
+
+    # ... and trained the supervised reference on S when they recorded no label (legacy rule 7)
+    method = supervised_label_rule(record.pop("method", {}))
     if method and not all(isinstance(v, Mapping) for v in method.values()):
         method = {name: dataclasses.asdict(settings_from_record(name, method)) for name in METHODS}
     document["method"] = {name: dict(table) for name, table in method.items() if name in METHODS}
+    for name, table in (record.pop("method_train", None) or {}).items():
+        document["train"][name] = dict(table)
     document["run"] = {k: v for k, v in record.items() if k in _RUN_FIELDS}
     return document
 

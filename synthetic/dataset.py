@@ -75,6 +75,12 @@ class TrainingGroup:
         return self.test is not None
 
 
+#: Share of the probe split scored by :meth:`MultimodalDataset.for_selection` when the probes
+#: are fitted on ``val`` (trifeature): 30 % (450 rows of a 1,500-row val split) for the score,
+#: 70 % left to fit the probes on.
+SELECTION_HELD_OUT = 0.3
+
+
 @dataclass(frozen=True)
 class MultimodalDataset:
     """Train / val / test splits of a bimodal dataset plus what is known about its labels.
@@ -181,6 +187,27 @@ class MultimodalDataset:
         if self.latent_joint_fn is None:
             raise ValueError(f"dataset {self.name!r} has no known ground-truth latent table")
         return self.latent_joint_fn(label)
+
+    def for_selection(self, held_out: float = SELECTION_HELD_OUT) -> MultimodalDataset:
+        """The dataset a choice of settings is made on (``--select lr``): validation rows in the
+        test split's place, so nothing chosen on it has read a test sample.
+
+        Probes are fitted on ``probe_split`` as usual. When that is ``train`` (every task but
+        trifeature) the validation rows are the ``val`` split, which neither training (the
+        supervised reference included, which trains on the probe split) nor the probes read.
+        When it is ``val`` (trifeature: ``train`` is deliberately biased, so only ``val`` is
+        drawn like ``test``) a fixed random ``held_out`` share of ``val`` is scored and the rest
+        is the probe split, which the supervised reference then also trains on. The test split
+        is dropped either way.
+        """
+        if self.probe_split == "train":
+            return dataclasses.replace(self, test=self.val)
+        if not 0.0 < held_out < 1.0:
+            raise ValueError(f"held_out must be a share in (0, 1); got {held_out}")
+        order = np.random.default_rng(0).permutation(len(self.val))
+        n_scored = max(1, int(round(held_out * len(self.val))))
+        scored, fitted = np.sort(order[:n_scored]), np.sort(order[n_scored:])
+        return dataclasses.replace(self, val=self.val.subset(fitted), test=self.val.subset(scored))
 
     def for_group(self, group: TrainingGroup) -> MultimodalDataset:
         """The dataset the model of ``group`` sees: its own train split and only its labels."""

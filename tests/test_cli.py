@@ -64,6 +64,8 @@ def test_pid_of_a_table_and_of_samples(tmp_path: Path):
         (["run", "--mask-ratio", "1.5"], "mask_ratio"),
         (["run", "--device", "tpu"], "device"),
         (["report", "/nonexistent/dir"], "no results file"),
+        (["run", "--select", "wd"], "[select] what must be 'none' or 'lr'"),
+        (["run", "--set", "train.comm.seed=3"], "[train.comm] seed is not a per-method setting"),
     ],
 )
 def test_bad_input_gives_one_error_line_and_exit_2(args, message, tmp_path: Path):
@@ -276,3 +278,26 @@ def test_readme_first_commands_say_their_steps_and_match_ci():
     assert "two steps" in intro and "installs the toolkit, then starts the main job" in intro
     ci = (root / ".ci" / "run").read_text().splitlines()
     assert install in ci and tests in ci  # CI runs the install alone, then the same tests
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_select_lr_chooses_first_says_its_cost_and_writes_its_section(tmp_path: Path):
+    out = tmp_path / "run"
+    args = ["run", "--quick", "--methods", "clip", "--seeds", "1", "--no-baselines"]
+    result = invoke(
+        *args, "--select", "lr", "--set", "select.lrs=[1e-3, 3e-3]", "--set", "select.seeds=1",
+        "--no-progress", "--jobs", "1", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "= 2 extra trainings" in result.output
+    assert "## Selection (learning rate)" in result.output
+    assert json.loads((out / "selection.json").read_text())["trainings"] == 2
+    assert "## Selection (learning rate)" in (out / "summary.md").read_text()
+
+
+def test_select_cannot_go_with_a_sweep(tmp_path: Path):
+    file = tmp_path / "grid.toml"
+    file.write_text('[select]\nwhat = "lr"\n[grid]\n"train.epochs" = [1, 2]\n')
+    result = invoke("sweep", str(file), "--out", str(tmp_path / "r"))
+    assert result.exit_code == 2, result.output
+    assert "cannot go with a sweep" in result.output and "Traceback" not in result.output

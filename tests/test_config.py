@@ -57,12 +57,15 @@ def test_every_run_config_field_can_be_set_from_a_file():
         **{section: {} for section in SECTIONS},
         "method": {name: {} for name in METHODS},
     }
+    document["train"] = {"comm": {"lr": 3e-3}}  # [train.<name>]: RunConfig.method_train
     config = run_config(file=document)
+    assert config.method_train == {"comm": {"lr": 3e-3}}
     assert config.task == "and" and config.methods == ("comm", "clip") and config.seeds == (3, 5)
     assert (config.baselines, config.pid_clusters, config.probe_every) == (False, 4, 2)
     assert (config.null_shuffles, config.bootstrap, config.groups) == (30, 200, ("S",))
     fields = {f.name for f in dataclasses.fields(RunConfig)}
-    assert fields == set(document["run"]) | {f for f, _ in SECTIONS.values()} | {"method"}
+    sections = {f for f, _ in SECTIONS.values()}
+    assert fields == set(document["run"]) | sections | {"method", "method_train"}
 
 
 def test_the_old_flat_method_keys_still_work_with_one_deprecation_line_each():

@@ -128,7 +128,7 @@ def test_supervised_reference_reaches_the_synergy_on_xor(tmp_path):
         task_config=XOR_SMALL,
         train=TrainConfig(budget="fixed", epochs=10, progress=False),
         bootstrap=200,
-    )
+    ).with_method("supervised", label="S")  # the reference of S alone (the default is "all")
     frame = run_experiment(config, tmp_path)
     s = frame.set_index("label").loc["S"]
     assert s.usable_bits >= 0.9, s.usable_bits  # of the 1 bit of I(X1, X2; S)

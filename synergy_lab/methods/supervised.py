@@ -25,8 +25,10 @@ ALL_LABELS = "all"
 class SupervisedSettings:
     """Settings of the supervised reference ([method.supervised])."""
 
-    label: str = "S"  # the label it is trained on ("all": every label, one head each); a label
-    # the data lacks falls back to the task's first label
+    #: the label it is trained on; "all" (the default) trains one head per label, so that one
+    #: model is the reference, and the gate, of every label; a label the data lacks falls back
+    #: to the task's first label
+    label: str = ALL_LABELS
 
 
 class Supervised(Method):

@@ -20,7 +20,13 @@ from synergy_lab.report.figures import (
     plot_pid,
     plot_usable,
 )
-from synergy_lab.report.folders import compare_runs, read_runs, write_grid_figures, write_report
+from synergy_lab.report.folders import (
+    compare_runs,
+    read_runs,
+    selection_summary,
+    write_grid_figures,
+    write_report,
+)
 from synergy_lab.report.tables import (
     FRACTION_METRICS,
     METRICS,
@@ -62,6 +68,7 @@ __all__ = [
     "plot_pid",
     "plot_usable",
     "read_runs",
+    "selection_summary",
     "synergy_table",
     "to_markdown",
     "write_grid_figures",

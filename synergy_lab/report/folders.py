@@ -73,15 +73,49 @@ def probe_kind(run_dir: Path) -> str:
     return "linear"
 
 
+def selection_summary(run_dir: Path) -> str:
+    """The Selection section of ``summary.md`` from the folder's ``selection.json`` (written by
+    ``--select lr``): the grid, the label and seeds scored, each method's mean validation
+    accuracy per rate and its choice; "" for a folder without one."""
+    try:
+        record = json.loads((Path(run_dir) / "selection.json").read_text(encoding="utf-8"))
+        chosen, means = dict(record["chosen"]), dict(record["mean_val_accuracy"])
+        lrs = [float(lr) for lr in record["lrs"]]
+        seeds, label = list(record["seeds"]), str(record["label"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+    grid = ", ".join(f"{lr:g}" for lr in lrs)
+    lines = [
+        "## Selection (learning rate)",
+        "",
+        f"Each trainable method's learning rate was chosen from {grid}"
+        f" (the same grid for every method) by the linear probe's accuracy on {label} over"
+        f" validation rows, never the test split: mean over {len(seeds)} selection seed(s)"
+        f" ({', '.join(map(str, seeds))}), apart from the run's seeds;"
+        f" {record.get('trainings', '?')} extra trainings (cells in `select/`, scores in"
+        " `selection.csv`). The seeds above trained at the chosen rates.",
+        "",
+        "| method | " + " | ".join(f"lr {lr:g}" for lr in lrs) + " | chosen |",
+        "|---|" + "---|" * (len(lrs) + 1),
+    ]
+    for method, row in means.items():
+        cells = [f"{float(row[str(lr)]):.3f}" if str(lr) in row else "" for lr in lrs]
+        lines.append(f"| {method} | " + " | ".join(cells) + f" | {float(chosen[method]):g} |")
+    return "\n".join(lines) + "\n"
+
+
 def write_report(run_dir: Path, title: str = "") -> list[Path]:
-    """(Re)write ``summary.md`` and the PNG figures of a run folder from its CSV files."""
+    """(Re)write ``summary.md`` and the PNG figures of a run folder from its CSV files (and
+    its ``selection.json``, if ``--select lr`` chose the learning rates)."""
     run_dir = Path(run_dir)
     probe = probe_kind(run_dir)
     frame = read_results(run_dir / "results.csv")
     if frame.empty:
         raise ValueError(f"{run_dir / 'results.csv'} holds no rows yet")
     written = [run_dir / "summary.md", run_dir / "accuracy.png", run_dir / "pid.png"]
-    atomic_write_text(written[0], markdown_summary(frame, title, probe))
+    summary = markdown_summary(frame, title, probe)
+    selection = selection_summary(run_dir)
+    atomic_write_text(written[0], summary + ("\n" + selection if selection else ""))
     plot_accuracy(frame, written[1], probe)
     plot_pid(frame, written[2])
     if frame["usable_bits"].notna().any():

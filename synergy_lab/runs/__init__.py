@@ -26,6 +26,7 @@ from synergy_lab.runs.folder import (
     run_experiment,
 )
 from synergy_lab.runs.reevaluate import reevaluate
+from synergy_lab.runs.select import Selection, SelectionError, run_selected, selection_cost
 from synergy_lab.runs.sweep import GRID_SECTIONS, expand_grid
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "FolderStatus",
     "RunFolderError",
     "RunOutcome",
+    "Selection",
+    "SelectionError",
     "SlurmConfig",
     "auto_jobs",
     "config_record",
@@ -47,5 +50,7 @@ __all__ = [
     "run_cell",
     "run_cells",
     "run_experiment",
+    "run_selected",
+    "selection_cost",
     "threads_per_job",
 ]

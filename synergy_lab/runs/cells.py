@@ -49,7 +49,10 @@ def settings_of(config: RunConfig, method: str | None = None) -> dict[str, Any]:
     """
     settings = config.method if method is None else {method: config.method[method]}
     own = {name: dataclasses.asdict(value) for name, value in settings.items()}
-    record = {**legacy.shared_record(config), "method": own if method is None else own[method]}
+    record = {
+        **legacy.shared_record(config, method),
+        "method": own if method is None else own[method],
+    }
     return legacy.apply_legacy_rules(record, config.task, method)
 
 
@@ -87,6 +90,9 @@ class CellSpec:
     order: int = 0  # position in the run's plan; merged tables follow it
     dataset: MultimodalDataset | None = None  # user data; None: generate ``config.task``
     data_fingerprint: str | None = None
+    #: "test": probes are scored on the test split; "validation": on validation rows instead,
+    #: the test split dropped (a selection cell, :meth:`MultimodalDataset.for_selection`)
+    scored_on: str = "test"
 
     @property
     def key(self) -> str:
@@ -101,6 +107,7 @@ class CellSpec:
         return self._settings(settings_of(self.config, self.method))
 
     def _settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        scored = {} if self.scored_on == "test" else {"scored_on": self.scored_on}
         return {
             "task": self.task,
             "method": self.method,
@@ -108,6 +115,7 @@ class CellSpec:
             "grid": {k: v for k, v in self.grid},
             "settings": settings,
             "data": self.data_fingerprint,
+            **scored,
         }
 
     @property
@@ -117,8 +125,10 @@ class CellSpec:
     @property
     def legacy_hash(self) -> str | None:
         """The hash a version with one flat method record gave this cell (legacy rule 3)."""
-        old = legacy.legacy_settings(self.config)
-        return None if old is None else settings_hash(self._settings(old))
+        old = legacy.legacy_settings(self.config, self.method)
+        if old is None or self.scored_on != "test":
+            return None
+        return settings_hash(self._settings(old))
 
     def method_settings(self, data: MultimodalDataset) -> Any:
         """The cell's method settings; the supervised reference's label falls back to the
@@ -138,9 +148,12 @@ class CellSpec:
         }
 
     def make_dataset(self) -> MultimodalDataset:
-        if self.dataset is not None:
-            return self.dataset
-        return synthetic.make_dataset(self.config.task, self.config.task_config, seed=self.seed)
+        """The cell's data: the task drawn at its seed (or the user's), with validation rows in
+        the test split's place for a selection cell (``scored_on = "validation"``)."""
+        data = self.dataset
+        if data is None:
+            data = synthetic.make_dataset(self.config.task, self.config.task_config, seed=self.seed)
+        return data.for_selection() if self.scored_on == "validation" else data
 
 
 def _table_record(frame: pd.DataFrame) -> dict[str, Any]:
@@ -233,7 +246,9 @@ def run_cell(
         trained = train(
             spec.method,
             part,
-            train_config=dataclasses.replace(config.train, seed=spec.seed, split=split),
+            train_config=dataclasses.replace(
+                config.train_of(spec.method), seed=spec.seed, split=split
+            ),
             model_config=config.model,
             method_config=spec.method_settings(part),
             augment_config=config.augment,

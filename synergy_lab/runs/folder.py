@@ -144,6 +144,13 @@ def fit_budget(
         config = dataclasses.replace(
             config, train=dataclasses.replace(config.train, batch_size=n_train)
         )
+    own = {
+        name: {**table, "batch_size": n_train}
+        for name, table in config.method_train.items()
+        if table.get("batch_size", 0) > n_train >= 2
+    }
+    if own:  # a method's own batch size is capped the same way
+        config = dataclasses.replace(config, method_train={**config.method_train, **own})
     batches = n_train // max(1, min(config.train.batch_size, n_train))
     fixed = config.train.budget == "fixed"  # the converged budget's most is its cap
     epochs = config.train.epochs if fixed else config.train.max_epochs
@@ -184,14 +191,20 @@ def _check_run_folder(out_dir: Path, task: str) -> pd.DataFrame:
 
 
 def folder_settings(
-    config: RunConfig, grid: Mapping[str, Sequence[Any]], fingerprint: str | None
+    config: RunConfig,
+    grid: Mapping[str, Sequence[Any]],
+    fingerprint: str | None,
+    scored_on: str = "test",
 ) -> dict[str, Any]:
-    """What every cell of the folder shares: task, settings, the grid and the user data hash."""
+    """What every cell of the folder shares: task, settings, the grid and the user data hash
+    (and, for a folder of selection cells, that they are scored on validation rows)."""
+    scored = {} if scored_on == "test" else {"scored_on": scored_on}
     return {
         "task": config.task,
         "settings": settings_of(config),
         "grid": {k: list(v) for k, v in grid.items()},
         "data": fingerprint,
+        **scored,
     }
 
 
@@ -358,6 +371,7 @@ def plan_cells(
     points: Sequence[tuple[dict[str, Any], RunConfig]],
     dataset: MultimodalDataset | None,
     fingerprint: str | None,
+    scored_on: str = "test",
 ) -> list[CellSpec]:
     """Every grid point x seed x method, in the order a serial run takes them.
 
@@ -378,6 +392,7 @@ def plan_cells(
                     order=len(specs),
                     dataset=dataset,
                     data_fingerprint=fingerprint,
+                    scored_on=scored_on,
                 )
                 specs.setdefault(spec.key, spec)
     return list(specs.values())
@@ -513,13 +528,18 @@ def run_cells(
     threads: int | None = None,
     slurm: SlurmConfig | None = None,
     new_folder: bool = False,
+    scored_on: str = "test",
 ) -> RunOutcome:
     """Run every cell of ``config`` (x ``grid``) not finished in ``out_dir``; merge the results.
 
     ``jobs`` > 1 runs cells in a local process pool; ``slurm`` submits them as one array job
     instead (returning at once unless ``slurm.wait``). Every grid point's config is built
     before anything trains, so a bad grid value stops the run with nothing written.
+    ``scored_on = "validation"`` makes selection cells (:mod:`synergy_lab.runs.select`): their
+    probes are scored on validation rows and the test split is never read.
     """
+    if scored_on not in ("test", "validation"):
+        raise ValueError(f"scored_on must be 'test' or 'validation'; got {scored_on!r}")
     report = on_cell or (lambda line: None)
     grid = dict(grid or {})
     if Path(out_dir).exists() and not Path(out_dir).is_dir():
@@ -536,8 +556,8 @@ def run_cells(
     if threads is not None and slurm is None:
         threads = capped_threads(threads, jobs, report)
     fingerprint = dataset_fingerprint(dataset)
-    settings = folder_settings(config, grid, fingerprint)
-    specs = plan_cells(points, dataset, fingerprint)
+    settings = folder_settings(config, grid, fingerprint, scored_on)
+    specs = plan_cells(points, dataset, fingerprint, scored_on)
     out_dir = prepare_folder(Path(out_dir), config, settings, new_folder, dataset, specs, report)
     record_plan(out_dir, specs)
     for tmp in clean_stale_tmp(out_dir):

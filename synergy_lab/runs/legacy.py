@@ -17,6 +17,11 @@ finished cell of an older folder is recognised as done:
    ``budget`` and the converged budget's own settings, which it does not read.
 6. The ladder's matched spread layout (``TaskConfig.ladder_spread``) came after the first ladder
    folders: at 0, the layout they were drawn with, it is left out (:func:`ladder_rule`).
+7. The supervised reference's label became ``"all"`` by default (one head per label, so the
+   reference gate covers every label); every version before trained it on ``"S"`` by default.
+   Records (cell files, ``config.json``) hold the label they trained on, so they keep their
+   hashes; a recorded ``method`` record without one is read as ``"S"``
+   (:func:`supervised_label_rule`), not as today's default.
 8. Issue 22 (:func:`scale_rule`): Trifeatures drawn by the second renderer
    (``TaskConfig.trifeature_render = "v2"``) and the blur sigma scaled to the image side
    (``AugmentConfig.blur_units = "side"``) are today's defaults. Older folders recorded neither
@@ -69,8 +74,9 @@ CONVERGED_ONLY = (
     "max_epochs",
     "cooldown_fraction",
 )
-#: Run-level settings that do not change what a cell computes.
-NOT_SETTINGS = ("methods", "seeds", "baselines")
+#: Run-level settings that do not change what a cell computes (the selection changes a cell only
+#: through the settings it chose, [train.<method>], which the cell hashes).
+NOT_SETTINGS = ("methods", "seeds", "baselines", "select")
 NOT_TRAIN_SETTINGS = ("device", "progress", "checkpoint", "seed")
 
 
@@ -134,23 +140,56 @@ def scale_rule(record: dict[str, Any], task: str) -> None:
         del augment["blur_units"]
 
 
-def shared_record(config: Any) -> dict[str, Any]:
-    """``dataclasses.asdict(config)`` without the run lists and the train settings that change
-    nothing (device, progress bars, checkpoint path, the per-cell seed)."""
+#: Rule 7: the supervised reference's label every version before ``"all"`` became the default
+#: trained on when none was recorded.
+SUPERVISED_LEGACY_LABEL = "S"
+
+
+def supervised_label_rule(method: dict[str, Any]) -> dict[str, Any]:
+    """Rule 7 on a recorded ``method`` record, flat (``MethodConfig``: ``supervised_label``) or
+    per method (``{"supervised": {"label": ...}}``): a missing label is read as ``"S"``, what it
+    meant when it was written. Returns a new record; one that records a label is unchanged."""
+    if not method:
+        return dict(method)
+    if all(isinstance(v, dict) for v in method.values()):  # per method
+        own = dict(method.get("supervised") or {})
+        own.setdefault("label", SUPERVISED_LEGACY_LABEL)
+        return {**method, "supervised": own}
+    return {"supervised_label": SUPERVISED_LEGACY_LABEL, **method}  # flat
+
+
+def shared_record(config: Any, method: str | None = None) -> dict[str, Any]:
+    """``dataclasses.asdict(config)`` without the run lists, the selection and the train
+    settings that change nothing (device, progress bars, checkpoint path, the per-cell seed).
+
+    ``train`` is what ``method`` trains with (the shared [train] with its [train.<method>]
+    over it: a cell hashes the settings it trained with, not where they were set, so a
+    per-method value equal to the shared one keeps the hash). For the folder's record
+    (``method`` None) the per-method tables are added as ``method_train`` when there are any.
+    """
     record = {
         f.name: dataclasses.asdict(getattr(config, f.name))
         if dataclasses.is_dataclass(getattr(config, f.name))
         else getattr(config, f.name)
         for f in dataclasses.fields(config)
-        if f.name not in (*NOT_SETTINGS, "method")
+        if f.name not in (*NOT_SETTINGS, "method", "method_train")
     }
-    record["train"] = {k: v for k, v in record["train"].items() if k not in NOT_TRAIN_SETTINGS}
+    train = config.train if method is None else config.train_of(method)
+    record["train"] = {
+        k: v for k, v in dataclasses.asdict(train).items() if k not in NOT_TRAIN_SETTINGS
+    }
+    own = getattr(config, "method_train", None)
+    if method is None and own:
+        record["method_train"] = {name: dict(table) for name, table in sorted(own.items())}
     return record
 
 
-def legacy_settings(config: Any) -> dict[str, Any] | None:
+def legacy_settings(config: Any, method: str | None = None) -> dict[str, Any] | None:
     """Rule 3: the settings record a version with one flat ``MethodConfig`` made for every cell
-    of ``config``; None where today's settings have no flat form (so no older cell can match)."""
+    of ``config``; None where today's settings have no flat form (so no older cell can match),
+    or where ``method`` trains with settings of its own (no such version had them)."""
+    if method is not None and config.train_of(method) != config.train:
+        return None
     flat = flatten_settings(config.method)
     if flat is None:
         return None
@@ -166,6 +205,7 @@ def upgrade_folder_settings(recorded: dict[str, Any]) -> dict[str, Any]:
     method = settings.get("method")
     if not isinstance(method, dict) or all(isinstance(v, dict) for v in method.values()):
         return recorded
+    method = supervised_label_rule(method)  # rule 7
     nested = {
         name: json.loads(json.dumps(dataclasses.asdict(settings_from_record(name, method))))
         for name in METHODS

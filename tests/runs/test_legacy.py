@@ -61,8 +61,13 @@ def _copy(folder: Path, target: Path, weights: bool = True) -> Path:
     return target
 
 
-#: What the fixture's defaults were that today's are not: a fixed budget, no calibrated probe.
-OLD_DEFAULTS = {"train": {"budget": "fixed"}, "probe": {"calibrate": False}}
+#: What the fixture's defaults were that today's are not: a fixed budget, no calibrated probe, a
+#: supervised reference of label S alone.
+OLD_DEFAULTS = {
+    "train": {"budget": "fixed"},
+    "probe": {"calibrate": False},
+    "method": {"supervised": {"label": "S"}},
+}
 
 
 def test_the_old_flat_method_folder_resumes_from_its_own_toml(tmp_path: Path, monkeypatch):
@@ -72,7 +77,7 @@ def test_the_old_flat_method_folder_resumes_from_its_own_toml(tmp_path: Path, mo
     toml = read_toml(FIXTURE / "run.toml")
     today = run_config(file=toml, say=notes.append)
     assert any("[method] mask_ratio" in n and "[method.infmasking] mask_ratio" in n for n in notes)
-    with pytest.raises(RunFolderError, match="probe.calibrate = .<unset>. in the folder, True now"):
+    with pytest.raises(RunFolderError, match="label = 'S' in the folder, 'all' now"):
         run_cells(today, folder)  # today's defaults are other settings: said, nothing retrained
     config = run_config(file=toml, options=OLD_DEFAULTS)
     outcome = run_cells(config, folder)
@@ -117,9 +122,11 @@ def test_every_committed_run_folder_resumes_without_training(tmp_path: Path, mon
         record = json.loads((folder / "config.json").read_text())
         config = config_from_record(record["config"])
         copy = _copy(folder, tmp_path / str(number), weights=False)
-        outcome = run_cells(config, copy)
+        scored_on = record.get("settings", {}).get("scored_on", "test")  # select/ of --select
+        outcome = run_cells(config, copy, grid=record.get("grid") or {}, scored_on=scored_on)
         cells_count = len(list((folder / "cells").glob("*.json")))
-        assert outcome.results[["method", "seed"]].drop_duplicates().shape[0] == cells_count
+        keys = ["method", "seed", *(record.get("grid") or {})]
+        assert outcome.results[keys].drop_duplicates().shape[0] == cells_count
 
 
 # ---- one test per rule ------------------------------------------------------------------------
@@ -150,7 +157,8 @@ def test_rule_2_trifeature_settings_are_recorded_at_their_legacy_values_elsewher
 
 
 def test_rule_3_the_flat_method_record_is_rebuilt_for_old_cells():
-    old = legacy.legacy_settings(RunConfig())
+    # the flat-record versions' reference trained on S (the default before "all", rule 7)
+    old = legacy.legacy_settings(RunConfig().with_method("supervised", label="S"))
     assert old is not None and old["method"] == OLD_FLAT_DEFAULTS
     changed = RunConfig().with_method("infmasking", mask_ratio=0.5)
     assert legacy.legacy_settings(changed)["method"]["mask_ratio"] == 0.5
@@ -183,6 +191,48 @@ def test_rule_9_trifeature_eval_shared_is_left_out_and_old_records_read_as_share
 def test_rule_4_an_empty_groups_is_left_out():
     assert "groups" not in settings_of(RunConfig(), "clip")
     assert settings_of(dataclasses.replace(RunConfig(), groups=("S",)), "clip")["groups"] == ["S"]
+
+
+#: Committed supervised cells: one with a flat method record, one with per-method records.
+SUPERVISED_CELLS = (
+    REPORTS / "trifeature-cpu-preset" / "cells" / "supervised-seed0.json",
+    REPORTS / "ladder-preregistered-v2" / "order-m4" / "cells" / "supervised-seed0.json",
+)
+
+
+def _without_label(method: dict) -> dict:
+    """A recorded method record with the supervised label taken out (flat or per method)."""
+    if "supervised_label" in method:
+        return {k: v for k, v in method.items() if k != "supervised_label"}
+    return {**method, "supervised": {}}
+
+
+@pytest.mark.parametrize("path", SUPERVISED_CELLS, ids=lambda p: p.parts[-3])
+def test_rule_7_a_record_without_a_supervised_label_reads_s(path: Path):
+    assert RunConfig().settings_of("supervised").label == "all"  # today's default
+    record = json.loads(path.read_text())
+
+    def hashes(config_record: dict) -> tuple[str | None, ...]:
+        config = config_from_record(config_record)
+        assert config.settings_of("supervised").label == "S"
+        spec = CellSpec(task=record["settings"]["task"], method="supervised", seed=0, config=config)
+        return spec.hash, spec.legacy_hash
+
+    assert record["hash"] in hashes(record["config"])  # it records S: its own hash
+    unlabelled = {**record["config"], "method": _without_label(record["config"]["method"])}
+    assert record["hash"] in hashes(unlabelled)  # no label: read as S, not as "all"
+    assert legacy.supervised_label_rule({"supervised": {"label": "U1"}}) == {
+        "supervised": {"label": "U1"}
+    }
+
+
+def test_rule_7_an_old_config_json_without_a_label_reads_s():
+    recorded = json.loads((FIXTURE / "config.json").read_text())["settings"]
+    flat = dict(recorded["settings"]["method"])
+    del flat["supervised_label"]
+    stripped = {**recorded, "settings": {**recorded["settings"], "method": flat}}
+    upgraded = legacy.upgrade_folder_settings(stripped)
+    assert upgraded["settings"]["method"]["supervised"] == {"label": "S"}
 
 
 def test_a_cell_hashes_its_own_method_settings_only():
