@@ -463,11 +463,12 @@ def record_document(record: Mapping[str, Any]) -> dict[str, Any]:
     }
     # cells written before the trifeature paper protocol existed used what is now "single",
     # and before issue 22 the first renderer, a blur sigma in pixels whatever the side and one
-    # pair of evaluation splits for every training group
+    # pair of evaluation splits for every training group, then an S reference trained on val
     document["task"] = {
         "trifeature_protocol": "single",
         "trifeature_render": LEGACY_TRIFEATURE_RENDER,
         "trifeature_eval": "shared",
+        "trifeature_reference": "val",
         **document["task"],
     }
     document["augment"] = {"blur_units": LEGACY_BLUR_UNITS, **document["augment"]}

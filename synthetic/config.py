@@ -21,6 +21,7 @@ MAX_LADDER_NUISANCE_BITS = 9  # ladder: private unlabelled bits per modality (ri
 MAX_LADDER_SYNERGY_LABELS = 3  # ladder: S, S2, S3
 TRIFEATURE_PROTOCOLS = ("paper", "single")  # see synthetic/trifeature.py
 TRIFEATURE_EVALS = ("per-group", "shared")  # paper protocol: where each group is evaluated
+TRIFEATURE_REFERENCES = ("unbiased", "val")  # paper, per-group: where the S reference trains
 TRIFEATURE_RENDERS = ("v2", "v1")  # see synthetic/render.py
 LEGACY_TRIFEATURE_RENDER = "v1"  # what run folders written before issue 22 were drawn with
 MAX_LADDER_BLOCK_BITS = 16  # ladder: latent bits one random network of a modality may see
@@ -61,6 +62,9 @@ class TaskConfig:
     # paper: "per-group" evaluates R / U1 / U2 on unbiased pairs (the papers' biased=False, rate
     # 0.1) and S on its own split at the eval rate; "shared": every label on the eval-rate splits
     trifeature_eval: str = "per-group"
+    # paper, per-group: where the S group's supervised reference trains: "unbiased" pairs of its
+    # own (as many as a training set, at the eval rate) or "val" (the probe split; folders before)
+    trifeature_reference: str = "unbiased"
     # how the images are drawn (synthetic/render.py): "v2" keeps textures readable at 32 px;
     # "v1" is the first renderer (texture period 5 px on a ~20 px shape), kept for old folders
     trifeature_render: str = "v2"
@@ -149,6 +153,11 @@ class TaskConfig:
             raise ValueError(
                 "TaskConfig.trifeature_eval must be one of "
                 f"{', '.join(map(repr, TRIFEATURE_EVALS))}; got {self.trifeature_eval!r}"
+            )
+        if self.trifeature_reference not in TRIFEATURE_REFERENCES:
+            raise ValueError(
+                "TaskConfig.trifeature_reference must be one of "
+                f"{', '.join(map(repr, TRIFEATURE_REFERENCES))}; got {self.trifeature_reference!r}"
             )
         if self.trifeature_render not in TRIFEATURE_RENDERS:
             raise ValueError(

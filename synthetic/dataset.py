@@ -58,7 +58,10 @@ class TrainingGroup:
     ``latent_joint_fn`` of its test split), drawn from the law its labels are defined on; then
     every model, the untrained network and the supervised reference too, is fitted per group.
     ``reference_split`` names the split a supervised reference of the group trains on: its own
-    ``train`` where that is unbiased, else the probe split ``val``.
+    ``train`` where that is unbiased, else the probe split ``val``; ``reference``, where given,
+    is a training split of the group's labels drawn like its test (unbiased) for the reference
+    alone, so a group whose ``train`` is biased need not train its reference on the small
+    probe split (:meth:`MultimodalDataset.for_group` with ``reference=True``).
     """
 
     name: str  # e.g. "RU", "S"; short, [A-Za-z0-9_-]
@@ -68,6 +71,7 @@ class TrainingGroup:
     test: Split | None = None  # the group's own test split (None: the dataset's)
     latent_joint_fn: Callable[[str], np.ndarray] | None = None  # ground truth of its test split
     reference_split: str = "val"  # "train" or "val": where a supervised reference trains
+    reference: Split | None = None  # unbiased pairs for the reference alone (None: reference_split)
 
     @property
     def own_evaluation(self) -> bool:
@@ -112,12 +116,17 @@ class MultimodalDataset:
     preprocessing: str = ""  # what was done to the user's arrays (e.g. standardised features)
     training_groups: tuple[TrainingGroup, ...] = ()
     reference_split: str | None = None  # where a supervised reference trains (None: probe_split)
+    # the constant predictor of usable bits: "fit" (the probe split's class frequencies) or "law"
+    # (the exact class marginal of the test split's law, where test and fit are drawn apart)
+    usable_prior: str = "fit"
 
     def __post_init__(self) -> None:
         if self.probe_split not in ("train", "val"):
             raise ValueError(
                 f"probe_split must be 'train' or 'val' (never 'test'); got {self.probe_split!r}"
             )
+        if self.usable_prior not in ("fit", "law"):
+            raise ValueError(f"usable_prior must be 'fit' or 'law'; got {self.usable_prior!r}")
         self._check_training_groups()
 
     def _check_training_groups(self) -> None:
@@ -198,31 +207,47 @@ class MultimodalDataset:
         When it is ``val`` (trifeature: ``train`` is deliberately biased, so only ``val`` is
         drawn like ``test``) a fixed random ``held_out`` share of ``val`` is scored and the rest
         is the probe split, which the supervised reference then also trains on. The test split
-        is dropped either way.
+        is dropped either way, a training group's own test split too (its own val is cut the
+        same way).
         """
         if self.probe_split == "train":
             return dataclasses.replace(self, test=self.val)
         if not 0.0 < held_out < 1.0:
             raise ValueError(f"held_out must be a share in (0, 1); got {held_out}")
-        order = np.random.default_rng(0).permutation(len(self.val))
-        n_scored = max(1, int(round(held_out * len(self.val))))
-        scored, fitted = np.sort(order[:n_scored]), np.sort(order[n_scored:])
-        return dataclasses.replace(self, val=self.val.subset(fitted), test=self.val.subset(scored))
+        val, test = _cut_for_selection(self.val, held_out)
+        groups = []
+        for group in self.training_groups:
+            if group.own_evaluation:
+                own = _cut_for_selection(group.val if group.val is not None else self.val, held_out)
+                group = dataclasses.replace(group, val=own[0], test=own[1])
+            groups.append(group)
+        return dataclasses.replace(self, val=val, test=test, training_groups=tuple(groups))
 
-    def for_group(self, group: TrainingGroup) -> MultimodalDataset:
-        """The dataset the model of ``group`` sees: its own train split and only its labels."""
+    def for_group(self, group: TrainingGroup, reference: bool = False) -> MultimodalDataset:
+        """The dataset the model of ``group`` sees: its own train split and only its labels.
+
+        With ``reference`` (the supervised reference's model) a group that has reference pairs
+        of its own (``group.reference``) gets them as its train split, to be trained on. A
+        group evaluated on splits of its own reads usable bits against its test law's exact
+        class marginal (``usable_prior = "law"``): its test pairs (held-out triples) are drawn
+        apart from the probe split, whose class frequencies differ.
+        """
         if group.name not in (g.name for g in self.training_groups):
             raise ValueError(
                 f"{group.name!r} is not a training group of dataset {self.name!r}; its groups: "
                 f"{', '.join(g.name for g in self.training_groups) or 'none'}"
             )
+        own_reference = reference and group.reference is not None and group.own_evaluation
+        reference_split = "train" if own_reference else group.reference_split
+        own_law = group.own_evaluation and group.latent_joint_fn is not None
         return dataclasses.replace(
             self,
-            train=group.train,
+            train=group.reference if own_reference and group.reference is not None else group.train,
             val=group.val if group.val is not None else self.val,
             test=group.test if group.test is not None else self.test,
             latent_joint_fn=group.latent_joint_fn or self.latent_joint_fn,
-            reference_split=group.reference_split if group.own_evaluation else None,
+            reference_split=reference_split if group.own_evaluation else None,
+            usable_prior="law" if own_law else self.usable_prior,
             num_classes={k: v for k, v in self.num_classes.items() if k in group.labels},
             training_groups=(),
         )
@@ -231,6 +256,15 @@ class MultimodalDataset:
     def input_shapes(self) -> tuple[tuple[int, ...], tuple[int, ...]]:
         """Shape of one sample of each modality, e.g. ((32,), (32,)) or ((3, 32, 32), ...)."""
         return tuple(self.train.x1.shape[1:]), tuple(self.train.x2.shape[1:])
+
+
+def _cut_for_selection(val: Split, held_out: float) -> tuple[Split, Split]:
+    """(rows probes are fitted on, rows scored) of a validation split: a fixed random
+    ``held_out`` share is scored (:meth:`MultimodalDataset.for_selection`)."""
+    order = np.random.default_rng(0).permutation(len(val))
+    n_scored = max(1, int(round(held_out * len(val))))
+    scored, fitted = np.sort(order[:n_scored]), np.sort(order[n_scored:])
+    return val.subset(fitted), val.subset(scored)
 
 
 def _check_array(name: str, array: np.ndarray, n: int | None) -> np.ndarray:

@@ -40,7 +40,13 @@ Protocol ``"paper"`` (``TaskConfig.trifeature_protocol``, the default), as in th
   nothing about texture 1) with a val and a test split of their own (same sizes, kept and
   held-out triples), S and the shortcuts on the eval-rate val / test above; each group's
   ``latent_joint`` is that of its own test split. A supervised reference of R/U trains on the
-  R/U training pairs (unbiased), that of S on val (its training pairs all have S = 1).
+  R/U training pairs (unbiased); the S training pairs all have S = 1, so the reference of S
+  trains on pairs of its own (``trifeature_reference = "unbiased"``, the default: as many as a
+  training set, drawn like val, on kept triples) or on val (``"val"``, folders written before:
+  1,500 pairs, which its probes are also fitted on). Usable bits of a group are read against
+  the exact class marginal of its test law: the held-out test triples shift the class
+  frequencies of colour 1 and colour 2 away from val's, and the constant predictor fitted on
+  val would add that shift to the bits (``captured`` above 1).
   ``"shared"`` (folders written before) evaluates every label on the eval-rate splits.
 
 Protocol ``"single"`` (the earlier behaviour, unchanged): one model for every label, trained
@@ -360,6 +366,9 @@ class TrifeatureTask(Task):
         if per_group:  # R/U's own unbiased val / test (drawn last: the others stay as they were)
             plan["RU-val"] = (n_val, INDEPENDENT_SYNERGY_RATE, ~heldout)
             plan["RU-test"] = (n_test, INDEPENDENT_SYNERGY_RATE, heldout)
+        s_reference = per_group and config.trifeature_reference == "unbiased"
+        if s_reference:  # the S reference's own training pairs, drawn like val (last again)
+            plan["S-ref"] = (n_train, eval_rate, ~heldout)
         parts = ("latents", "poses1", "poses2")
         size, version = config.image_size, config.trifeature_render
         rngs = child_rngs(seed, tuple(f"{name}/{part}" for name in plan for part in parts))
@@ -397,6 +406,7 @@ class TrifeatureTask(Task):
                     self._paper_latent_joint, rate=own[name][2], fraction=fraction
                 ),
                 reference_split=own[name][3],
+                reference=splits["S-ref"] if name == "S" and s_reference else None,
             )
             for name, labels in PAPER_GROUPS.items()
         )

@@ -98,6 +98,18 @@ def soft_pid_fields(
     return {name: float(v) for name, v in zip(names, values, strict=True)}
 
 
+def usable_prior(dataset: MultimodalDataset, label: str, fitted: np.ndarray) -> np.ndarray:
+    """The constant predictor (classes,) usable bits are measured against: the probe split's
+    class frequencies ``fitted``, or, where the dataset says its test split is drawn from
+    another law than the probe split (``usable_prior = "law"``), that law's exact class
+    marginal, so usable bits and I(X1, X2; Y) are computed on the same distribution."""
+    if dataset.usable_prior != "law" or dataset.latent_joint_fn is None:
+        return fitted
+    law = dataset.latent_joint(label).sum(axis=(0, 1))
+    law = np.clip(law, 1e-12, None)  # an exact zero never occurs on test; keeps log finite
+    return np.asarray(law / law.sum(), dtype=np.float64)
+
+
 def evaluate_representations(
     z_fit: np.ndarray,
     z_test: np.ndarray,
@@ -116,7 +128,7 @@ def evaluate_representations(
     split. Columns: label, probe_accuracy and balanced_accuracy (fractions, the probe whose L2
     is chosen by validation accuracy) with 95 % bootstrap bounds, usable_bits (bits; predictive
     V-information of the calibrated probe: L2 and a temperature chosen by validation log-loss,
-    so over-confidence does not drive it below 0) with bounds,
+    so over-confidence does not drive it below 0; against :func:`usable_prior`) with bounds,
     captured (usable bits /
     I(X1, X2; Y), NaN without ground truth), label_entropy (H(Y) of the test labels, bits),
     n_test, pid_* (PID of the hard predictions, bits), pid_soft_* (soft-prediction PID of the
@@ -146,11 +158,12 @@ def evaluate_representations(
         soft = result.probabilities
         if result.calibrated_probabilities.size:  # usable bits from the calibrated read-out
             soft = result.calibrated_probabilities
+        prior = usable_prior(dataset, label, result.prior)
         bounds = bootstrap_intervals(
-            y_test, result.probabilities, result.prior, n_boot=bootstrap, seed=seed,
+            y_test, result.probabilities, prior, n_boot=bootstrap, seed=seed,
             usable_probs=soft,
         )  # fmt: skip
-        usable = usable_bits(soft, y_test, result.prior)
+        usable = usable_bits(soft, y_test, prior)
         truth = ground_truth_pid(dataset, label)
         pid = model_pid(dataset, label, result.predictions, pid_clusters, seed)
         rows.append(

@@ -489,7 +489,8 @@ def training_parts(
     if not data.training_groups or (one_model and not own_evaluation):
         return [("", data)]
     chosen = [g for g in data.training_groups if not groups or g.name in groups]
-    return [(group.name, data.for_group(group)) for group in chosen]
+    reference = method == "supervised"  # a group with reference pairs of its own trains on them
+    return [(group.name, data.for_group(group, reference)) for group in chosen]
 
 
 def group_labels(

@@ -32,6 +32,10 @@ finished cell of an older folder is recognised as done:
 9. Trifeatures' per-group evaluation splits (``TaskConfig.trifeature_eval``) came after the
    first trifeature folders: at ``"shared"``, how they were evaluated, it is left out (rule 1),
    and recorded so for every other task (rule 2).
+10. The S group's supervised reference training on unbiased pairs of its own
+    (``TaskConfig.trifeature_reference = "unbiased"``) came after the first per-group folders,
+    whose reference trained on val: at ``"val"`` it is left out (rule 1), and recorded so
+    wherever it changes nothing (another task, the single protocol, shared evaluation).
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ LEGACY_VALUES: dict[str, dict[str, Any]] = {
         "trifeature_protocol": "single",
         "trifeature_heldout_fraction": 0.2,
         "trifeature_eval": "shared",  # rule 9
+        "trifeature_reference": "val",  # rule 10
     },
     "probe": {"select": "accuracy", "calibrate": False},
 }
@@ -83,15 +88,18 @@ NOT_TRAIN_SETTINGS = ("device", "progress", "checkpoint", "seed")
 def apply_legacy_rules(
     record: dict[str, Any], task: str, method: str | None = None
 ) -> dict[str, Any]:
-    """Rules 1, 2, 4, 5, 6 and 8 applied to a settings record (``dataclasses.asdict`` of a RunConfig
-    less its lists of methods and seeds; ``record["method"]`` holds ``method``'s settings, or
-    every method's by name when ``method`` is None); returns the record as a file holds it."""
+    """Rules 1, 2, 4, 5, 6, 8 and 10 applied to a settings record (``dataclasses.asdict`` of a
+    RunConfig less its lists of methods and seeds; ``record["method"]`` holds ``method``'s
+    settings, or every method's by name when ``method`` is None); returns the record as a file
+    holds it."""
     task_settings = record["task_config"]
     if task != "trifeature":  # rules 2 and 9
         task_settings["trifeature_protocol"] = "single"
         task_settings["trifeature_heldout_fraction"] = 0.2
         task_settings["trifeature_eval"] = "shared"
     single = task_settings["trifeature_protocol"] == "single"
+    if single or task_settings["trifeature_eval"] == "shared":  # rule 10
+        task_settings["trifeature_reference"] = "val"
     if single and task_settings["trifeature_train_synergy_rate"] is None:
         task_settings["trifeature_train_synergy_rate"] = SINGLE_TRAIN_SYNERGY_RATE
     if not record["groups"]:  # rule 4

@@ -250,19 +250,23 @@ def test_per_group_evaluation_fits_every_model_per_group_on_its_own_splits(
     tmp_path, tiny, monkeypatch
 ):
     """trifeature_eval = "per-group": the untrained network and the reference are fitted per
-    group too; R/U's reference trains on the unbiased R/U pairs, S's on the eval-rate val split;
-    R/U labels are tested on the R/U group's own unbiased test split."""
+    group too; R/U's reference trains on the unbiased R/U pairs, S's on eval-rate pairs of its
+    own (or on the val split, the setting "val"); R/U labels are tested on the R/U group's own
+    unbiased test split."""
     import dataclasses
 
     import synthetic
     from synthetic import TaskConfig
 
     trained_on: list[tuple[str, tuple[str, ...], str, int]] = []
+    s_reference_rows: list[np.ndarray] = []
     real = cells.train
 
     def recording(method, data, *args, **kwargs):
         split = kwargs["train_config"].split
         trained_on.append((method, data.label_names, split, len(data.split(split))))
+        if method == "supervised" and "S" in data.label_names:
+            s_reference_rows.append(data.split(split).x1)
         return real(method, data, *args, **kwargs)
 
     monkeypatch.setattr(cells, "train", recording)
@@ -281,8 +285,9 @@ def test_per_group_evaluation_fits_every_model_per_group_on_its_own_splits(
         ("clip", ru.labels, "train", len(ru.train)),
         ("clip", s.labels, "train", len(s.train)),
         ("supervised", ru.labels, "train", len(ru.train)),  # unbiased: R/U's own pairs
-        ("supervised", s.labels, "val", len(s.val)),  # S = 1 on every S training pair
+        ("supervised", s.labels, "train", len(s.reference)),  # S = 1 on every S training pair
     ]
+    assert np.array_equal(s_reference_rows[0], s.reference.x1)  # ... so pairs of its own
     for method in ("random", "clip", "supervised"):
         rows = frame[frame["method"] == method]
         assert sorted(rows["label"]) == sorted(data.label_names), method
@@ -290,6 +295,15 @@ def test_per_group_evaluation_fits_every_model_per_group_on_its_own_splits(
     # U1's ground truth is that of the unbiased test split: almost no redundancy
     u1 = frame[(frame["method"] == "clip") & (frame["label"] == "U1")].iloc[0]
     assert u1["gt_redundancy"] < 0.02 and u1["gt_unique1"] > 3.2
+    # the setting of the folders before: the S reference trains on val
+    on_val = synthetic.make_dataset(
+        "trifeature",
+        dataclasses.replace(config.task_config, trifeature_reference="val"),
+        seed=0,
+    )
+    (_, ru_part), (_, s_part) = cells.training_parts("supervised", on_val)
+    assert (ru_part.reference_split, s_part.reference_split) == ("train", "val")
+    assert s_part.train is on_val.training_groups[1].train
 
 
 def test_settings_added_later_leave_older_folders_hash_unchanged(tiny):

@@ -188,6 +188,20 @@ def test_rule_9_trifeature_eval_shared_is_left_out_and_old_records_read_as_share
     assert config_from_record(record).task_config.trifeature_eval == "shared"
 
 
+def test_rule_10_the_s_reference_on_val_is_left_out_and_old_records_read_as_val():
+    unbiased = run_config(preset="cpu")
+    assert settings_of(unbiased, "clip")["task_config"]["trifeature_reference"] == "unbiased"
+    on_val = run_config(preset="cpu", options={"task": {"trifeature_reference": "val"}})
+    assert "trifeature_reference" not in settings_of(on_val, "clip")["task_config"]
+    # where it changes nothing it is recorded as before: shared evaluation, another task
+    shared = run_config(preset="cpu", options={"task": {"trifeature_eval": "shared"}})
+    assert "trifeature_reference" not in settings_of(shared, "clip")["task_config"]
+    assert "trifeature_reference" not in settings_of(RunConfig(), "clip")["task_config"]
+    record = json.loads(json.dumps(dataclasses.asdict(unbiased), default=str))
+    del record["task_config"]["trifeature_reference"]  # as a cell written before the setting
+    assert config_from_record(record).task_config.trifeature_reference == "val"
+
+
 def test_rule_4_an_empty_groups_is_left_out():
     assert "groups" not in settings_of(RunConfig(), "clip")
     assert settings_of(dataclasses.replace(RunConfig(), groups=("S",)), "clip")["groups"] == ["S"]

@@ -4,6 +4,7 @@ Both protocols: ``"single"`` (one biased train split) and ``"paper"`` (held-out 
 R/U and S training groups, shortcut labels).
 """
 
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -254,6 +255,31 @@ def test_for_group_gives_the_groups_labels_and_train_split(paper) -> None:
     assert paper.for_group(ru).reference_split == "train"
 
 
+def test_the_s_reference_trains_on_unbiased_pairs_of_its_own(paper) -> None:
+    ru, s = paper.training_groups
+    assert ru.reference is None and s.reference is not None
+    assert len(s.reference) == len(s.train)  # as many pairs as a training set
+    f = s.reference.factors  # drawn like val: kept triples, S at the eval rate
+    heldout = heldout_triples(PAPER.trifeature_heldout_fraction)
+    assert not heldout[f["shape"], f["texture1"], f["colour1"]].any()
+    assert not heldout[f["shape"], f["texture2"], f["colour2"]].any()
+    rate = s.reference.labels["S"].mean()
+    assert abs(rate - 0.5) < 5 * np.sqrt(0.25 / len(s.reference))
+    reference = paper.for_group(s, reference=True)
+    assert reference.train is s.reference and reference.reference_split == "train"
+    assert reference.test is s.test and reference.val is s.val  # evaluated as the methods are
+    assert paper.for_group(ru, reference=True).train is ru.train  # R/U's train is unbiased
+    assert paper.for_group(s).train is s.train  # the methods still train on biased pairs
+    # drawn last, so every other split is what the setting "val" (folders before) draws
+    on_val = make_dataset(
+        "trifeature", dataclasses.replace(PAPER, trifeature_reference="val"), seed=0
+    )
+    assert on_val.training_groups[1].reference is None
+    assert on_val.for_group(on_val.training_groups[1], reference=True).reference_split == "val"
+    for a, b in zip(_group_splits(paper).values(), _group_splits(on_val).values(), strict=True):
+        assert np.array_equal(a.x1, b.x1) and np.array_equal(a.x2, b.x2)
+
+
 def test_shared_evaluation_keeps_every_group_on_the_eval_rate_splits() -> None:
     shared = make_dataset(
         "trifeature", TaskConfig(n_samples=400, image_size=8, trifeature_eval="shared"), seed=0
@@ -399,3 +425,15 @@ def test_paper_training_pairs_are_unbiased_for_ru_and_fully_biased_for_s() -> No
     assert abs(synergy_label(ru["texture1"], ru["colour2"]).mean() - 0.1) < 5 * np.sqrt(0.09 / n)
     s_pairs = sample_allowed_attributes(np.full(n, 1.0), kept, rng)
     assert np.all(synergy_label(s_pairs["texture1"], s_pairs["colour2"]) == 1)
+
+
+def test_selection_never_scores_a_groups_own_test_split(paper) -> None:
+    selection = paper.for_selection()
+    for group, chosen in zip(paper.training_groups, selection.training_groups, strict=True):
+        view = selection.for_group(chosen)
+        assert group.val is not None and group.test is not None
+        val_rows = {row.tobytes() for row in group.val.x1}
+        test_rows = {row.tobytes() for row in group.test.x1}
+        scored = {row.tobytes() for row in view.test.x1}
+        assert scored <= val_rows and not scored & test_rows, group.name
+        assert len(view.test) + len(view.val) == len(group.val), group.name
