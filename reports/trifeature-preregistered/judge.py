@@ -1,20 +1,25 @@
 """The judgement configs/trifeature_preregistered.toml commits to, computed from this run folder
 (committed with the config, before any cell).
 
-    python reports/trifeature-preregistered/judge.py
+    python reports/trifeature-preregistered/judge.py [FOLDER]
+
+FOLDER (default: this file's folder) is the run folder judged; configs/
+trifeature_preregistered_v2.toml judges reports/trifeature-preregistered-v2 with this file, its
+rule unchanged.
 
 Per method: R, U1, U2, S test accuracy, mean and 95 % t-interval over the seeds it has, beside
 the published row; the supervised reference's gate per label; the seed-paired S differences
 InfMasking - CoMM, CoMM - Cross+Self, COrAL - InfMasking with Holm's adjustment over those 3;
 the targets (supervised R >= 0.95, every aligning method's R >= 0.95, CoMM above Cross+Self on
 S); steps and cells that stopped at the cap. Secondary (exploratory): usable bits, shortcut
-labels. Writes judgement.md and judgement.json beside this file and prints the markdown. A
+labels. Writes judgement.md and judgement.json into FOLDER and prints the markdown. A
 folder with missing cells is judged on the seeds it has, and says so.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -56,11 +61,11 @@ def _cell(values: dict[int, float]) -> tuple[str, list[float]]:
     return f"{s.mean:.3f} [{s.low:.3f}, {s.high:.3f}]", [s.mean, s.low, s.high]
 
 
-def judge() -> tuple[str, dict[str, object]]:
-    frame = read_results(HERE / "results.csv")
+def judge(folder: Path = HERE) -> tuple[str, dict[str, object]]:
+    frame = read_results(folder / "results.csv")
     seeds = sorted(int(s) for s in frame.seed.unique())
     lines = [
-        "# Pre-registered Trifeatures table (cpu preset): the judgement",
+        f"# Pre-registered Trifeatures table (cpu preset): the judgement of {folder.name}",
         "",
         f"Seeds present: {len(seeds)} of 5 ({', '.join(map(str, seeds))}). Test accuracy, mean "
         "and 95 % t-interval over seeds; published: R / U / S in % at 224 px on a GPU.",
@@ -167,7 +172,8 @@ def judge() -> tuple[str, dict[str, object]]:
 
 
 if __name__ == "__main__":
-    text, record = judge()
-    atomic_write_text(HERE / "judgement.md", text + "\n")
-    atomic_write_text(HERE / "judgement.json", json.dumps(record, indent=2, default=float) + "\n")
+    folder = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else HERE
+    text, record = judge(folder)
+    atomic_write_text(folder / "judgement.md", text + "\n")
+    atomic_write_text(folder / "judgement.json", json.dumps(record, indent=2, default=float) + "\n")
     print(text)

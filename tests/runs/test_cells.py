@@ -21,20 +21,22 @@ from synergy_lab.train import TrainedModel
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _count_training(monkeypatch) -> list[str]:
-    calls: list[str] = []
+def _record_training(monkeypatch) -> list[tuple[str, object, str]]:
+    """Every model a cell trains, as (method, the dataset it was given, the split it trained
+    on), training still done by the real trainer."""
+    calls: list[tuple[str, object, str]] = []
     real = cells.train
 
-    def counting(method, *args, **kwargs):
-        calls.append(method)
-        return real(method, *args, **kwargs)
+    def recording(method, data, *args, **kwargs):
+        calls.append((method, data, kwargs["train_config"].split))
+        return real(method, data, *args, **kwargs)
 
-    monkeypatch.setattr(cells, "train", counting)
+    monkeypatch.setattr(cells, "train", recording)
     return calls
 
 
 def test_each_cell_is_a_file_with_its_hash_and_results_are_merged(tmp_path, tiny, monkeypatch):
-    calls = _count_training(monkeypatch)
+    calls = _record_training(monkeypatch)
     config = tiny(methods=("random", "clip"), seeds=(0, 1))
     frame = run_experiment(config, tmp_path)
     files = sorted(p.name for p in (tmp_path / "cells").glob("*.json"))
@@ -51,7 +53,7 @@ def test_each_cell_is_a_file_with_its_hash_and_results_are_merged(tmp_path, tiny
     )) == [("random", 0), ("clip", 0), ("random", 1), ("clip", 1)]  # fmt: skip
     curves = pd.read_csv(tmp_path / "curves.csv")
     assert set(curves["method"]) == {"clip"}  # random logs no training steps
-    assert calls == ["random", "clip", "random", "clip"]
+    assert [m for m, _, _ in calls] == ["random", "clip", "random", "clip"]
 
     calls.clear()
     again = run_experiment(config, tmp_path)
@@ -95,10 +97,10 @@ def test_a_corrupt_cell_file_is_reported_and_retrained(tmp_path, tiny, monkeypat
     config = tiny(methods=("random", "clip"))
     run_experiment(config, tmp_path)
     (tmp_path / "cells" / "clip-seed0.json").write_text('{"format": 1, "tables": ')
-    calls = _count_training(monkeypatch)
+    calls = _record_training(monkeypatch)
     lines: list[str] = []
     frame = run_experiment(config, tmp_path, on_cell=lines.append)
-    assert calls == ["clip"]
+    assert [m for m, _, _ in calls] == ["clip"]
     assert any("clip-seed0.json is not a readable cell file" in line for line in lines)
     assert set(frame["method"]) == {"random", "clip"}
     read_cell(tmp_path / "cells" / "clip-seed0.json")  # rewritten whole
@@ -198,14 +200,7 @@ def test_trifeature_protocol_trains_one_model_per_group_and_reevaluates_each(
     from synergy_lab.runs import reevaluate
     from synthetic import TaskConfig
 
-    trained_on: list[tuple[str, tuple[str, ...], int]] = []
-    real = cells.train
-
-    def recording(method, data, *args, **kwargs):
-        trained_on.append((method, data.label_names, int(data.train.labels["S"].sum())))
-        return real(method, data, *args, **kwargs)
-
-    monkeypatch.setattr(cells, "train", recording)
+    calls = _record_training(monkeypatch)
     config = dataclasses.replace(
         tiny(methods=("clip",)),
         task="trifeature",
@@ -215,6 +210,7 @@ def test_trifeature_protocol_trains_one_model_per_group_and_reevaluates_each(
     data = synthetic.make_dataset("trifeature", config.task_config, seed=0)
     groups = {g.name: g.labels for g in data.training_groups}
     frame = run_experiment(config, tmp_path)
+    trained_on = [(m, d.label_names, int(d.train.labels["S"].sum())) for m, d, _ in calls]
     by_method = [(m, labels) for m, labels, _ in trained_on]
     assert by_method == [
         ("random", data.label_names),
@@ -258,18 +254,7 @@ def test_per_group_evaluation_fits_every_model_per_group_on_its_own_splits(
     import synthetic
     from synthetic import TaskConfig
 
-    trained_on: list[tuple[str, tuple[str, ...], str, int]] = []
-    s_reference_rows: list[np.ndarray] = []
-    real = cells.train
-
-    def recording(method, data, *args, **kwargs):
-        split = kwargs["train_config"].split
-        trained_on.append((method, data.label_names, split, len(data.split(split))))
-        if method == "supervised" and "S" in data.label_names:
-            s_reference_rows.append(data.split(split).x1)
-        return real(method, data, *args, **kwargs)
-
-    monkeypatch.setattr(cells, "train", recording)
+    calls = _record_training(monkeypatch)
     config = dataclasses.replace(
         tiny(methods=("clip",)),
         task="trifeature",
@@ -279,6 +264,7 @@ def test_per_group_evaluation_fits_every_model_per_group_on_its_own_splits(
     data = synthetic.make_dataset("trifeature", config.task_config, seed=0)
     ru, s = data.training_groups
     frame = run_experiment(config, tmp_path)
+    trained_on = [(m, d.label_names, split, len(d.split(split))) for m, d, split in calls]
     assert trained_on == [
         ("random", ru.labels, "train", len(ru.train)),
         ("random", s.labels, "train", len(s.train)),
@@ -287,7 +273,8 @@ def test_per_group_evaluation_fits_every_model_per_group_on_its_own_splits(
         ("supervised", ru.labels, "train", len(ru.train)),  # unbiased: R/U's own pairs
         ("supervised", s.labels, "train", len(s.reference)),  # S = 1 on every S training pair
     ]
-    assert np.array_equal(s_reference_rows[0], s.reference.x1)  # ... so pairs of its own
+    _, s_reference, split = calls[-1]
+    assert np.array_equal(s_reference.split(split).x1, s.reference.x1)  # ... pairs of its own
     for method in ("random", "clip", "supervised"):
         rows = frame[frame["method"] == method]
         assert sorted(rows["label"]) == sorted(data.label_names), method
@@ -339,7 +326,7 @@ def test_groups_setting_trains_only_the_groups_named(tmp_path, tiny, monkeypatch
 
     from synthetic import TaskConfig
 
-    calls = _count_training(monkeypatch)
+    calls = _record_training(monkeypatch)
     config = dataclasses.replace(
         tiny(methods=("clip",)),
         task="trifeature",
@@ -347,7 +334,7 @@ def test_groups_setting_trains_only_the_groups_named(tmp_path, tiny, monkeypatch
         groups=("S",),
     )
     frame = run_experiment(config, tmp_path)
-    assert calls == ["clip"]
+    assert [m for m, _, _ in calls] == ["clip"]
     assert sorted(frame["label"]) == ["S", "colour1", "colour2", "position1"]
     with pytest.raises(ValueError, match="training group 'SU' is not one of"):
         run_experiment(dataclasses.replace(config, groups=("SU",)), tmp_path / "other")
