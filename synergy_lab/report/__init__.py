@@ -23,6 +23,7 @@ from synergy_lab.report.figures import (
 from synergy_lab.report.folders import (
     compare_runs,
     read_runs,
+    read_variants,
     selection_summary,
     write_grid_figures,
     write_report,
@@ -68,6 +69,7 @@ __all__ = [
     "plot_pid",
     "plot_usable",
     "read_runs",
+    "read_variants",
     "selection_summary",
     "synergy_table",
     "to_markdown",

@@ -7,7 +7,7 @@ A report is redrawn at any time from the validated ``results.csv`` / ``curves.cs
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -45,6 +45,58 @@ def read_runs(run_dirs: Sequence[Path]) -> pd.DataFrame:
             f"method {first['method']!r} seed {first['seed']} appears in more than one run folder"
         )
     return frame
+
+
+def read_variants(folders: Mapping[str, Path], method: str) -> pd.DataFrame:
+    """The results of run folders that each train a variant of ``method`` as one table, its
+    ``method`` column naming the variant: ``folders`` maps a variant's name to its folder.
+
+    For an ablation run as one folder per variant (a variant's settings on the command line),
+    e.g. ``{"rho 0.7": main, "rho 0.25": rho_folder}``: every folder's rows of ``method`` take
+    the folder's name, other methods' rows (CoMM, the references) keep theirs and may come from
+    any one folder. Comparisons pair by seed across folders, which is a pairing by data draw
+    only where the folders share the task settings: folders whose ``config.json`` records other
+    task settings than the first folder's are refused, as are repeated cells.
+    """
+    if not folders:
+        raise ValueError("give at least one variant folder")
+    frames, tasks = [], {}
+    for name, folder in folders.items():
+        frame = read_results(Path(folder) / "results.csv")
+        if method not in set(frame["method"]):
+            raise ValueError(f"{folder} holds no {method!r} cells for variant {name!r}")
+        if name in set(frame["method"]) - {method}:
+            raise ValueError(f"variant name {name!r} is a method of {folder}; rename the variant")
+        frames.append(frame.assign(method=frame["method"].mask(frame["method"] == method, name)))
+        tasks[Path(folder)] = _task_settings(Path(folder))
+    first, settings = next(iter(tasks.items()))
+    for folder, other in tasks.items():
+        if settings is not None and other is not None and other != settings:
+            raise ValueError(
+                f"{folder} was run with other task settings than {first}: its seeds draw other "
+                "data, so its cells cannot be paired with the first folder's by seed"
+            )
+    merged = pd.concat(frames, ignore_index=True)
+    if len(_ordered(merged["task"])) > 1:
+        raise ValueError(f"the folders hold different tasks ({', '.join(_ordered(merged.task))})")
+    repeated = merged[merged.duplicated(["method", "seed", "label"])]
+    if not repeated.empty:
+        first_row = repeated.iloc[0]
+        raise ResultsFileError(
+            f"method {first_row['method']!r} seed {first_row['seed']} appears in more than one "
+            "variant folder"
+        )
+    return merged
+
+
+def _task_settings(run_dir: Path) -> object:
+    """The task and its settings recorded in a folder's ``config.json`` (None if unreadable)."""
+    try:
+        record = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        config = record["config"]
+        return (config["task"], config["task_config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def compare_runs(

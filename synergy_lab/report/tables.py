@@ -9,6 +9,7 @@ seed and label); fractions are in [0, 1], information in bits.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations
 
 import numpy as np
@@ -175,12 +176,18 @@ FEW_SEEDS = 5
 
 
 def pairwise_tables(
-    frame: pd.DataFrame, labels: list[str], column: str = "probe_accuracy", digits: int = 3
+    frame: pd.DataFrame,
+    labels: list[str],
+    column: str = "probe_accuracy",
+    digits: int = 3,
+    pairs: Sequence[tuple[str, str]] | None = None,
 ) -> tuple[dict[str, pd.DataFrame], int]:
     """Every pair of methods on each of ``labels``, Holm-adjusted over that whole family.
 
     The family is every pair x every label given (m comparisons with >= 2 seeds, returned with
-    the tables). Per pair: mean of (A - B) over shared seeds, its interval at the level Holm's
+    the tables); ``pairs`` (A, B) narrows it to the comparisons named, e.g. each variant against
+    one default, fixed before the results are read. Per pair: mean of (A - B) over shared seeds,
+    its interval at the level Holm's
     step-down gives it (so it excludes 0 exactly when the Holm-adjusted p < 0.05), that p, and
     whether it excludes 0 ("—" below 2 seeds; "spread 0 over n seeds: not estimable" when every
     seed's difference is the same: a zero-width interval from a few seeds says nothing).
@@ -193,18 +200,27 @@ def pairwise_tables(
     if column not in frame.columns:
         raise ValueError(f"no column {column!r} in the results")
     methods = _ordered(frame["method"])
-    pairs = [(label, a, b) for label in labels for a, b in combinations(methods, 2)]
+    if pairs is None:
+        pairs = list(combinations(methods, 2))
+    for a, b in pairs:
+        missing = [m for m in (a, b) if m not in methods]
+        if missing or a == b:
+            what = f"method {missing[0]!r} is not in the results" if missing else "A equals B"
+            raise ValueError(f"pair ({a!r}, {b!r}): {what}; methods: {', '.join(methods)}")
+    tests = [(label, a, b) for label in labels for a, b in pairs]
     family = {
         f"{label}|{a}|{b}": (
             _per_seed(frame, a, label, column).to_dict(),
             _per_seed(frame, b, label, column).to_dict(),
         )
-        for label, a, b in pairs
+        for label, a, b in tests
     }
+    if len(family) < len(tests):
+        raise ValueError("a pair is named twice")
     tested = holm_paired_differences(family)
     size = sum(1 for c in tested.values() if c.n >= 2)
     tables: dict[str, list[dict[str, object]]] = {label: [] for label in labels}
-    for label, a, b in pairs:
+    for label, a, b in tests:
         diff = tested[f"{label}|{a}|{b}"]
         enough = diff.n >= 2
         flat = enough and diff.sd <= 1e-12 * max(1.0, abs(diff.mean))

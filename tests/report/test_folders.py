@@ -1,12 +1,13 @@
 """``synergy_lab.report.folders``: reports written from run folders, old folders, merged runs."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from synergy_lab.files import atomic_write_csv
-from synergy_lab.report import compare_runs, write_report
+from synergy_lab.report import compare_runs, read_variants, write_report
 from synergy_lab.results import CURVE_COLUMNS, DYNAMICS_COLUMNS, REQUIRED_RESULT_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -119,3 +120,25 @@ def test_compare_says_zero_spread_is_not_estimable(tmp_path: Path, results_frame
     assert result.exit_code == 0, result.output
     row = result.output.splitlines()[-1]
     assert row == "| clip | comm | 2 | +0.027 | — | — | spread 0 over 2 seeds: not estimable |"
+
+
+def test_read_variants_names_each_folders_method_by_its_variant(tmp_path: Path, results_frame):
+    main = results_frame(methods=("comm", "infmasking"), seeds=(0, 1))
+    variant = results_frame(methods=("infmasking",), seeds=(0, 1))
+    for name, frame in (("main", main), ("rho", variant)):
+        (tmp_path / name).mkdir()
+        atomic_write_csv(tmp_path / name / "results.csv", frame)
+    folders = {"default": tmp_path / "main", "rho 0.25": tmp_path / "rho"}
+    merged = read_variants(folders, "infmasking")
+    assert list(merged.method.unique()) == ["comm", "default", "rho 0.25"]
+    assert len(merged) == len(main) + len(variant)
+    with pytest.raises(ValueError, match="more than one variant folder"):
+        read_variants({"a": tmp_path / "main", "b": tmp_path / "main"}, "infmasking")
+    with pytest.raises(ValueError, match="no 'clip' cells"):
+        read_variants(folders, "clip")
+    # folders whose seeds draw other data (other task settings) do not pair by seed
+    for name, samples in (("main", 5000), ("rho", 1000)):
+        record = {"config": {"task": "xor", "task_config": {"n_samples": samples}}}
+        (tmp_path / name / "config.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="other task settings"):
+        read_variants(folders, "infmasking")

@@ -8,6 +8,7 @@ from synergy_lab.report import (
     markdown_summary,
     metric_table,
     pairwise_table,
+    pairwise_tables,
     synergy_table,
 )
 
@@ -161,3 +162,20 @@ def test_label_entropy_reads_the_recorded_column_first(results_frame):
     assert label_entropy(frame)["S"] == pytest.approx(1.0)
     frame["label_entropy"] = 1.58
     assert label_entropy(frame)["S"] == pytest.approx(1.58)
+
+
+def test_pairwise_tables_take_a_family_of_named_pairs(results_frame):
+    frame = results_frame(methods=("default", "variant", "comm"), seeds=(0, 1, 2), labels=("S",))
+    pairs = [("variant", "default"), ("variant", "comm"), ("default", "comm")]
+    tables, family = pairwise_tables(frame, ["S"], pairs=pairs)
+    assert family == 3
+    assert list(zip(tables["S"]["A"], tables["S"]["B"], strict=True)) == pairs
+    # the family narrowed to one pair: no Holm correction left, so its p is the raw paired t's
+    one, size = pairwise_tables(frame, ["S"], pairs=pairs[:1])
+    assert size == 1
+    three = float(tables["S"].iloc[0]["p (Holm)"])
+    assert float(one["S"].iloc[0]["p (Holm)"]) <= three
+    with pytest.raises(ValueError, match="'other' is not in the results"):
+        pairwise_tables(frame, ["S"], pairs=[("other", "comm")])
+    with pytest.raises(ValueError, match="named twice"):
+        pairwise_tables(frame, ["S"], pairs=[pairs[0], pairs[0]])
