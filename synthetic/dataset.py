@@ -237,12 +237,12 @@ class MultimodalDataset:
                 f"{group.name!r} is not a training group of dataset {self.name!r}; its groups: "
                 f"{', '.join(g.name for g in self.training_groups) or 'none'}"
             )
-        own_reference = reference and group.reference is not None and group.own_evaluation
-        reference_split = "train" if own_reference else group.reference_split
+        own_pairs = group.reference if reference and group.own_evaluation else None
+        reference_split = "train" if own_pairs is not None else group.reference_split
         own_law = group.own_evaluation and group.latent_joint_fn is not None
         return dataclasses.replace(
             self,
-            train=group.reference if own_reference and group.reference is not None else group.train,
+            train=own_pairs if own_pairs is not None else group.train,
             val=group.val if group.val is not None else self.val,
             test=group.test if group.test is not None else self.test,
             latent_joint_fn=group.latent_joint_fn or self.latent_joint_fn,
