@@ -22,7 +22,7 @@ augmentation and InfMasking's lambda ramped over the whole training.
   (40-epoch cap, one core, the other busy): CoMM 1,321 s for its two models, ~4,500 steps each;
   the supervised references 338 s. The whole table (six methods, five seeds, two references)
   is many hours on 2 cores: run it resumably in the background
-  (``configs/trifeature_preregistered.toml``).
+  (``configs/trifeature_preregistered_v2.toml``, which checks the held-out loss once per ~epoch).
 - ``cpu-v1``: the cpu preset before issue 22 (width 32, a fixed 654 steps), kept so the folders
   it wrote resume; see below.
 """
