@@ -47,14 +47,17 @@ def read_runs(run_dirs: Sequence[Path]) -> pd.DataFrame:
     return frame
 
 
-def read_variants(folders: Mapping[str, Path], method: str) -> pd.DataFrame:
+def read_variants(
+    folders: Mapping[str, Path], method: str, others: bool = True
+) -> pd.DataFrame:
     """The results of run folders that each train a variant of ``method`` as one table, its
     ``method`` column naming the variant: ``folders`` maps a variant's name to its folder.
 
     For an ablation run as one folder per variant (a variant's settings on the command line),
     e.g. ``{"rho 0.7": main, "rho 0.25": rho_folder}``: every folder's rows of ``method`` take
     the folder's name, other methods' rows (CoMM, the references) keep theirs and may come from
-    any one folder. Comparisons pair by seed across folders, which is a pairing by data draw
+    any one folder; ``others=False`` drops them, for folders that each train several ablated
+    methods (call once per method and concatenate). Comparisons pair by seed across folders, which is a pairing by data draw
     only where the folders share the task settings: folders whose ``config.json`` records other
     task settings than the first folder's are refused, as are repeated cells.
     """
@@ -67,6 +70,8 @@ def read_variants(folders: Mapping[str, Path], method: str) -> pd.DataFrame:
             raise ValueError(f"{folder} holds no {method!r} cells for variant {name!r}")
         if name in set(frame["method"]) - {method}:
             raise ValueError(f"variant name {name!r} is a method of {folder}; rename the variant")
+        if not others:
+            frame = frame[frame["method"] == method]
         frames.append(frame.assign(method=frame["method"].mask(frame["method"] == method, name)))
         tasks[Path(folder)] = _task_settings(Path(folder))
     first, settings = next(iter(tasks.items()))

@@ -134,6 +134,13 @@ def test_read_variants_names_each_folders_method_by_its_variant(tmp_path: Path, 
     assert len(merged) == len(main) + len(variant)
     with pytest.raises(ValueError, match="more than one variant folder"):
         read_variants({"a": tmp_path / "main", "b": tmp_path / "main"}, "infmasking")
+    # folders that each hold CoMM too: others=False keeps only the variant's rows of each
+    both = {"default": tmp_path / "main", "again": tmp_path / "main"}
+    with pytest.raises(ValueError, match="more than one variant folder"):
+        read_variants(both, "infmasking")  # CoMM's cells come from both folders
+    only = read_variants(both, "infmasking", others=False)
+    assert list(only.method.unique()) == ["default", "again"]
+    assert len(only) == 2 * len(main[main.method == "infmasking"])
     with pytest.raises(ValueError, match="no 'clip' cells"):
         read_variants(folders, "clip")
     # folders whose seeds draw other data (other task settings) do not pair by seed
