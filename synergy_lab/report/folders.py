@@ -47,9 +47,7 @@ def read_runs(run_dirs: Sequence[Path]) -> pd.DataFrame:
     return frame
 
 
-def read_variants(
-    folders: Mapping[str, Path], method: str, others: bool = True
-) -> pd.DataFrame:
+def read_variants(folders: Mapping[str, Path], method: str, others: bool = True) -> pd.DataFrame:
     """The results of run folders that each train a variant of ``method`` as one table, its
     ``method`` column naming the variant: ``folders`` maps a variant's name to its folder.
 
@@ -57,9 +55,10 @@ def read_variants(
     e.g. ``{"rho 0.7": main, "rho 0.25": rho_folder}``: every folder's rows of ``method`` take
     the folder's name, other methods' rows (CoMM, the references) keep theirs and may come from
     any one folder; ``others=False`` drops them, for folders that each train several ablated
-    methods (call once per method and concatenate). Comparisons pair by seed across folders, which is a pairing by data draw
-    only where the folders share the task settings: folders whose ``config.json`` records other
-    task settings than the first folder's are refused, as are repeated cells.
+    methods (call once per method and concatenate). Comparisons pair by seed across folders,
+    which is a pairing by data draw only where the folders share the task settings: folders
+    whose ``config.json`` records other task settings than the first folder's are refused, as
+    are repeated cells.
     """
     if not folders:
         raise ValueError("give at least one variant folder")
