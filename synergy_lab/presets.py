@@ -20,9 +20,12 @@ augmentation and InfMasking's lambda ramped over the whole training.
   under the converged budget (the held-out loss stops improving; capped at 100 epochs), batch
   64, the trainer's lr 1e-3 with warm-up, schedules' horizon 6 epochs. Measured at the sizing
   (40-epoch cap, one core, the other busy): CoMM 1,321 s for its two models, ~4,500 steps each;
-  the supervised references 338 s. The whole table (six methods, five seeds, two references)
-  is many hours on 2 cores: run it resumably in the background
-  (``configs/trifeature_preregistered_v2.toml``, which checks the held-out loss once per ~epoch).
+  the supervised references 338 s. In the pre-registered grid
+  (``configs/trifeature_preregistered_v2.toml``, held-out loss checked once per ~epoch, one core
+  with another training beside it) CLIP's cell took 50 min: its R/U model stopped after 1,320
+  steps, its S model after 10,200 (notebook 02 tabulates every finished cell). The whole table
+  (six methods, five seeds, two references) is a day or more on 2 cores: run it resumably in the
+  background.
 - ``cpu-v1``: the cpu preset before issue 22 (width 32, a fixed 654 steps), kept so the folders
   it wrote resume; see below.
 """
