@@ -31,6 +31,7 @@ from torch import Tensor, nn
 from tqdm.auto import tqdm
 
 from synergy_lab.augment import AugmentConfig, make_augment
+from synergy_lab.files import atomic_write_with
 from synergy_lab.methods import Batch, Method, MethodContext, method_class, settings_from_record
 from synergy_lab.models import FusionModel, ModelConfig
 from synthetic import MultimodalDataset
@@ -344,6 +345,7 @@ def train(
     method_config: Any = None,
     augment_config: AugmentConfig | None = None,
     on_epoch: Callable[[int, TrainedModel], None] | None = None,
+    resume: str | Path | None = None,
 ) -> TrainedModel:
     """Train ``method_name`` (a key of ``METHODS``) on ``dataset.<train_config.split>``.
 
@@ -362,7 +364,15 @@ def train(
     from generators re-seeded for every check and the generators of training are restored
     after it, as are all buffers (batch-norm running statistics), so checks are comparable with
     each other and never change the training stream.
+
+    ``resume``, a file path: the whole training state (weights, optimiser, schedule, random
+    generators, curves, the converged budget's checks) is written there atomically at the end of
+    every epoch, and a training started with a path that holds one continues from it, to the
+    same weights and curves as an uninterrupted run (train_seconds adds both parts). A stopped
+    process then loses at most one epoch. Not with ``on_epoch``, whose records would be lost.
     """
+    if resume is not None and on_epoch is not None:
+        raise ValueError("resume cannot be combined with an on_epoch hook (its records are lost)")
     method_cls = method_class(method_name)
     config = train_config or TrainConfig()
     model_config = model_config or ModelConfig()
@@ -540,9 +550,57 @@ def train(
     step, stop_reason = 0, "fixed" if method.trainable else "untrained"
     stop_at = max_steps  # the fixed budget's end, or the cap of the converged stable phase
     stable = converging  # converged: before the final decay
-    if converging and method.trainable:
+    epoch, seconds_before = 0, 0.0
+    state_path = Path(resume) if resume is not None else None
+    if state_path is not None and state_path.is_file():  # continue a stopped training
+        saved = torch.load(state_path, map_location=device, weights_only=True)
+        model.load_state_dict(saved["model"])
+        method.load_state_dict(saved["method"])
+        method.load_training_state(saved["method_training"])
+        optimizer.load_state_dict(saved["optimizer"])
+        schedule.load_state_dict(saved["schedule"])
+        shuffle_generator.set_state(saved["rng"]["shuffle"])
+        augment_generator.set_state(saved["rng"]["augment"])
+        torch.set_rng_state(saved["rng"]["cpu"])
+        if device.type == "cuda":
+            torch.cuda.set_rng_state(saved["rng"]["cuda"], device)
+        cooldown[:] = saved["cooldown"]
+        curve[:], val_curve[:] = saved["curve"], saved["val_curve"]
+        best = saved["best"]
+        step, epoch, stop_at, stable = (saved[k] for k in ("step", "epoch", "stop_at", "stable"))
+        stop_reason, seconds_before = saved["stop_reason"], saved["seconds"]
+        bar.update(step)
+    elif converging and method.trainable:
         checked(0)
-    epoch = 0
+
+    def save_state() -> None:
+        """Everything the loop carries from one epoch to the next, written atomically."""
+        state = {
+            "model": model.state_dict(),
+            "method": method.state_dict(),
+            "method_training": method.training_state(),
+            "optimizer": optimizer.state_dict(),
+            "schedule": schedule.state_dict(),
+            "rng": {
+                "shuffle": shuffle_generator.get_state(),
+                "augment": augment_generator.get_state(),
+                "cpu": torch.get_rng_state(),
+                **({"cuda": torch.cuda.get_rng_state(device)} if device.type == "cuda" else {}),
+            },
+            "cooldown": list(cooldown),
+            "curve": curve,
+            "val_curve": val_curve,
+            "best": best,
+            "step": step,
+            "epoch": epoch,
+            "stop_at": stop_at,
+            "stable": stable,
+            "stop_reason": stop_reason,
+            "seconds": seconds_before + time.perf_counter() - start - hook_seconds,
+        }
+        assert state_path is not None
+        atomic_write_with(state_path, lambda f: torch.save(state, f))
+
     while step < stop_at:
         order = torch.randperm(n, generator=shuffle_generator).to(device)
         for b in range(steps_per_epoch):
@@ -582,13 +640,15 @@ def train(
         flush()
         call_hook(epoch + 1)
         epoch += 1
+        if state_path is not None:
+            save_state()
     bar.close()
     if best is not None:  # converged budget: back to the weights of the best check
         model.load_state_dict(best[2][0])
         method.load_state_dict(best[2][1])
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-    seconds = time.perf_counter() - start - hook_seconds
+    seconds = seconds_before + time.perf_counter() - start - hook_seconds
     model.eval()
     method.eval()
     trained.train_seconds = seconds

@@ -400,3 +400,45 @@ def test_converged_budget_ends_with_a_linear_decay_after_the_plateau() -> None:
     # the cap ends the stable phase too, and the decay follows it
     capped = train("clip", data, dataclasses.replace(config, max_epochs=2, patience=100), TINY)
     assert capped.stop_reason == "cap" and capped.steps_trained == 4 + 2
+
+
+class _Stopped(Exception):
+    """The process stops between two epochs, just after a training state was written."""
+
+
+@pytest.mark.parametrize("method", ["infmasking", "factorcl"])
+def test_a_stopped_training_resumes_to_the_same_weights_and_curves(
+    method: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import synergy_lab.train as trainer
+
+    data, model = xor_like(), dataclasses.replace(TINY, vector_tokens=4)  # InfMasking keeps 1
+    config = dataclasses.replace(CONVERGE, max_epochs=8, patience=3, cooldown_fraction=0.5)
+    whole = train(method, data, config, model)
+    assert whole.steps_trained > 6  # the stop below falls inside the training
+    state, written = tmp_path / "state.pt", []
+    real = trainer.atomic_write_with
+
+    def stop_after_the_third_state(path: Path, write: Callable[..., object]) -> None:
+        real(path, write)
+        written.append(path)
+        if len(written) == 3:  # epoch 3 of 2 steps: step 6
+            raise _Stopped
+
+    monkeypatch.setattr(trainer, "atomic_write_with", stop_after_the_third_state)
+    with pytest.raises(_Stopped):
+        train(method, data, config, model, resume=state)
+    monkeypatch.undo()
+    resumed = train(method, data, config, model, resume=state)
+    assert resumed.loss_curve == whole.loss_curve
+    assert resumed.val_curve == whole.val_curve
+    done = (resumed.steps_trained, resumed.stop_reason, resumed.best_step)
+    assert done == (whole.steps_trained, whole.stop_reason, whole.best_step)
+    for a, b in ((whole.model, resumed.model), (whole.method, resumed.method)):
+        for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+            assert torch.equal(x, y), name
+    # the state of a finished training resumes straight to its end
+    again = train(method, data, config, model, resume=state)
+    assert again.loss_curve == whole.loss_curve and again.steps_trained == whole.steps_trained
+    with pytest.raises(ValueError, match="on_epoch"):
+        train(method, data, config, model, on_epoch=lambda e, m: None, resume=state)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from torch import Tensor, nn
 
@@ -120,4 +120,13 @@ class Method(nn.Module):
 
     def inner_step(self, batch: Batch, model: FusionModel) -> None:
         """Optional work before the main step (e.g. fitting CLUB critics); none by default."""
+        return None
+
+    def training_state(self) -> dict[str, Any]:
+        """What training keeps outside the parameters (e.g. an inner optimiser's moments), for a
+        resumed training to continue exactly; none by default."""
+        return {}
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        """Restore what :meth:`training_state` returned."""
         return None

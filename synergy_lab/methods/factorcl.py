@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -240,20 +241,35 @@ class FactorCL(Method):
             p for name, (club, _) in BOUNDS.items() if club for p in self.critics[name].parameters()
         ]
 
-    def inner_step(self, batch: Batch, model: FusionModel) -> None:
-        """Fit the CLUB critics: ``critic_steps`` Adam steps on this batch's detached embeddings."""
-        if self.config.critic_steps == 0:
-            return
+    def _critics_optimizer(self) -> torch.optim.Optimizer:
+        """The CLUB critics' Adam, made at first use."""
         if self._critic_optimizer is None:
             self._critic_optimizer = torch.optim.Adam(
                 self.club_parameters(), lr=self.config.critic_lr
             )
+        return self._critic_optimizer
+
+    def training_state(self) -> dict[str, Any]:
+        """The critics' Adam moments (empty before the first step)."""
+        if self._critic_optimizer is None:
+            return {}
+        return {"critic_optimizer": self._critic_optimizer.state_dict()}
+
+    def load_training_state(self, state: dict[str, Any]) -> None:
+        if "critic_optimizer" in state:
+            self._critics_optimizer().load_state_dict(state["critic_optimizer"])
+
+    def inner_step(self, batch: Batch, model: FusionModel) -> None:
+        """Fit the CLUB critics: ``critic_steps`` Adam steps on this batch's detached embeddings."""
+        if self.config.critic_steps == 0:
+            return
+        optimizer = self._critics_optimizer()
         inputs = self.club_inputs(batch, model)
         for _ in range(self.config.critic_steps):
-            self._critic_optimizer.zero_grad(set_to_none=True)
+            optimizer.zero_grad(set_to_none=True)
             self.club_fit_loss(inputs).backward()
-            self._critic_optimizer.step()
-        self._critic_optimizer.zero_grad(set_to_none=True)  # leave no gradient for the main step
+            optimizer.step()
+        optimizer.zero_grad(set_to_none=True)  # leave no gradient for the main step
 
     # ---- probing
     def represent(self, model: FusionModel, x1: Tensor, x2: Tensor) -> Tensor:

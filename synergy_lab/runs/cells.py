@@ -36,6 +36,10 @@ from synthetic import MultimodalDataset
 
 CELL_FORMAT = 1
 CELLS_DIR = "cells"
+#: Under cells/: the training state of a model still training (``train(..., resume=)``), one
+#: file per cell, settings hash and group, removed once the cell file is written. A run stopped
+#: mid-cell resumes that model from its last finished epoch.
+RESUME_DIR = "resume"
 
 
 class CellFileError(ValueError):
@@ -145,6 +149,7 @@ class CellSpec:
             "cell": folder / f"{self.key}.json",
             "weights": folder / f"{self.key}.pt",
             "representations": folder / f"{self.key}.npz",
+            "resume": folder / RESUME_DIR / f"{self.key}-{self.hash}.pt",
         }
 
     def make_dataset(self) -> MultimodalDataset:
@@ -243,6 +248,11 @@ def run_cell(
             if config.probe_every
             else None
         )
+        # a stopped run resumes this model from its last epoch (not with a dynamics hook,
+        # whose records would be lost: those cells restart)
+        state = None if hook else group_path(paths["resume"], group)
+        if state is not None:
+            state.parent.mkdir(parents=True, exist_ok=True)
         trained = train(
             spec.method,
             part,
@@ -253,6 +263,7 @@ def run_cell(
             method_config=spec.method_settings(part),
             augment_config=config.augment,
             on_epoch=hook,
+            resume=state,
         )
         train_seconds += trained.train_seconds
         if trainable:
@@ -315,6 +326,8 @@ def run_cell(
     }
     text = json.dumps(record, default=_to_python) + "\n"
     atomic_write_bytes(paths["cell"], text.encode())
+    for group in group_weights:
+        group_path(paths["resume"], group).unlink(missing_ok=True)
     if merge:
         merge_cells(out_dir)
     return {

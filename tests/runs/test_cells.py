@@ -354,3 +354,43 @@ def test_the_step_warning_counts_the_converged_budgets_cap_not_its_epochs():
     fit_budget(dc.replace(converged, train=dc.replace(converged.train, max_epochs=2)), 1000,
                set(), lines.append)  # fmt: skip
     assert len(lines) == 1 and "20 optimiser steps" in lines[0] and "max_epochs" in lines[0]
+
+
+class _Stopped(Exception):
+    """The run stops between two epochs, just after the trainer wrote its state."""
+
+
+def test_a_cell_stopped_mid_training_resumes_its_model_from_the_last_epoch(
+    tmp_path, tiny, monkeypatch
+):
+    import synergy_lab.train as trainer
+
+    config = tiny(methods=("clip",), epochs=3)  # 3 epochs of 3 steps
+    whole = run_experiment(config, tmp_path / "whole")
+    real, written = trainer.atomic_write_with, []
+
+    def stop_after_the_second_epoch(path, write):
+        real(path, write)
+        written.append(path)
+        if len(written) == 2:
+            raise _Stopped
+
+    monkeypatch.setattr(trainer, "atomic_write_with", stop_after_the_second_epoch)
+    with pytest.raises(_Stopped):
+        run_experiment(config, tmp_path / "stopped")
+    monkeypatch.undo()
+    state = written[-1]
+    assert state.parent == tmp_path / "stopped" / "cells" / "resume" and state.is_file()
+    assert not (tmp_path / "stopped" / "cells" / "clip-seed0.json").exists()
+
+    calls, again = _record_training(monkeypatch), []
+    monkeypatch.setattr(trainer, "atomic_write_with", lambda *a: again.append(a) or real(*a))
+    resumed = run_experiment(config, tmp_path / "stopped")
+    assert [m for m, _, _ in calls] == ["clip"]
+    assert len(again) == 1  # only the third epoch was trained again
+    assert not list(state.parent.iterdir())  # the state goes once the cell file is written
+    curves = [pd.read_csv(tmp_path / d / "curves.csv") for d in ("whole", "stopped")]
+    pd.testing.assert_frame_equal(*curves)  # the same steps, losses and lrs
+    pd.testing.assert_frame_equal(
+        resumed.drop(columns="train_seconds"), whole.drop(columns="train_seconds")
+    )
