@@ -553,7 +553,8 @@ def train(
     epoch, seconds_before = 0, 0.0
     state_path = Path(resume) if resume is not None else None
     if state_path is not None and state_path.is_file():  # continue a stopped training
-        saved = torch.load(state_path, map_location=device, weights_only=True)
+        # on the CPU: generator states must stay there; load_state_dict moves the rest
+        saved = torch.load(state_path, map_location="cpu", weights_only=True)
         model.load_state_dict(saved["model"])
         method.load_state_dict(saved["method"])
         method.load_training_state(saved["method_training"])
