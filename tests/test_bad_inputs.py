@@ -357,7 +357,7 @@ def finished(finished_template: Path, tmp_path: Path) -> Path:
 
 
 def _cell_bytes(out: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted((out / "cells").iterdir())}
+    return {p.name: p.read_bytes() for p in sorted((out / "cells").iterdir()) if p.is_file()}
 
 
 @pytest.mark.parametrize(

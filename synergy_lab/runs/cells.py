@@ -251,8 +251,6 @@ def run_cell(
         # a stopped run resumes this model from its last epoch (not with a dynamics hook,
         # whose records would be lost: those cells restart)
         state = None if hook else group_path(paths["resume"], group)
-        if state is not None:
-            state.parent.mkdir(parents=True, exist_ok=True)
         trained = train(
             spec.method,
             part,
