@@ -1,13 +1,24 @@
-"""Fixtures shared across the test tree."""
+"""Fixtures shared across the test tree, and one thread per test process.
 
-from collections.abc import Callable, Iterator
+The suite runs in two pytest-xdist workers on CI's two cores (README: ``pytest -n 2``). Its
+tensors and matrices are tiny and gain nothing from intra-op threads, while two workers each
+spinning two BLAS / OpenMP threads on two cores thrash. The limits are set before numpy and torch
+load, and in the environment, so that processes the tests start (CLI runs, notebook kernels,
+executors) inherit them; a value set by the caller is kept.
+"""
 
-import numpy as np
-import pandas as pd
-import pytest
-import torch
+import os
 
-from synergy_lab.results import RESULT_COLUMNS
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from synergy_lab.results import RESULT_COLUMNS  # noqa: E402
 
 
 def _results_frame(methods=("comm", "clip"), seeds=(0, 1), labels=("R", "S")) -> pd.DataFrame:
@@ -27,15 +38,3 @@ def _results_frame(methods=("comm", "clip"), seeds=(0, 1), labels=("R", "S")) ->
 @pytest.fixture
 def results_frame() -> Callable[..., pd.DataFrame]:
     return _results_frame
-
-
-@pytest.fixture
-def one_thread() -> Iterator[None]:
-    """Tiny tensors gain nothing from intra-op threads, which thrash when the cores are shared.
-
-    Test modules opt in with ``pytestmark = pytest.mark.usefixtures("one_thread")``.
-    """
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)

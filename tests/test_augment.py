@@ -18,8 +18,6 @@ from synergy_lab.augment import (
     random_resized_crop,
 )
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def gen(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)

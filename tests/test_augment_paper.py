@@ -28,8 +28,6 @@ from synergy_lab.augment import (
     rgb_to_hsv,
 )
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def gen(seed: int = 0) -> torch.Generator:
     return torch.Generator().manual_seed(seed)

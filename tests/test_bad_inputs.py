@@ -16,8 +16,6 @@ from synergy_lab.cli import app
 from synergy_lab.config import RunConfig
 from synergy_lab.runs.folder import MIN_USEFUL_STEPS
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 runner = CliRunner()
 TINY = ["--task", "xor", "--samples", "600", "--epochs", "1", "--seeds", "1", "--no-progress"]
 TINY += ["--jobs", "1"]  # in this process, so tests may patch what it calls

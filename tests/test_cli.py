@@ -280,7 +280,6 @@ def test_readme_first_commands_say_their_steps_and_match_ci():
     assert install in ci and tests in ci  # CI runs the install alone, then the same tests
 
 
-@pytest.mark.usefixtures("one_thread")
 def test_select_lr_chooses_first_says_its_cost_and_writes_its_section(tmp_path: Path):
     out = tmp_path / "run"
     args = ["run", "--quick", "--methods", "clip", "--seeds", "1", "--no-baselines"]

@@ -94,7 +94,6 @@ def test_run_experiment_on_a_dataset_object(tmp_path):
 XOR_SMALL = synthetic.TaskConfig(n_samples=3000)
 
 
-@pytest.mark.usefixtures("one_thread")
 def test_usable_bits_near_zero_for_a_representation_without_the_label():
     # the untrained network's features with the S labels of the fit split shuffled: nothing a
     # probe can use, so usable bits must sit at 0, not above it (3 seeds)
@@ -119,7 +118,6 @@ def test_usable_bits_near_zero_for_a_representation_without_the_label():
     assert abs(np.mean(values)) < 0.03, values
 
 
-@pytest.mark.usefixtures("one_thread")
 def test_supervised_reference_reaches_the_synergy_on_xor(tmp_path):
     config = RunConfig(
         methods=("supervised",),

@@ -27,8 +27,6 @@ MODEL = ModelConfig(dim=16, heads=4, vector_tokens=4, encoder_hidden=16, project
 CONFIG = TrainConfig(budget="fixed", epochs=3, batch_size=32, progress=False, device="cpu", seed=5)
 TRAINED = [name for name, cls in METHODS.items() if cls.trainable]
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def dataset() -> MultimodalDataset:
     """96 xor-like samples (76 train: 2 steps per epoch at batch 32, 6 steps)."""

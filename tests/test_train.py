@@ -36,9 +36,6 @@ CONVERGE = dataclasses.replace(
 )
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-
 def xor_like(n: int = 64, seed: int = 0) -> MultimodalDataset:
     """Tiny bimodal vectors: x1 carries bits (r, s1), x2 carries (r, s2); S = s1 xor s2."""
     rng = np.random.default_rng(seed)

@@ -21,9 +21,6 @@ TINY = ModelConfig(dim=8, depth=1, heads=2, vector_tokens=3, encoder_hidden=16, 
 CONTEXT = MethodContext(dim=8, projection_dim=6, num_classes={"S": 2})
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-
 def tiny_pair(config: COrALSettings | None = None, seed: int = 0) -> tuple[FusionModel, COrAL]:
     torch.manual_seed(seed)
     model = FusionModel(((5,), (4,)), TINY)

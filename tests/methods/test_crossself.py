@@ -15,9 +15,6 @@ TINY = ModelConfig(dim=8, depth=1, heads=2, vector_tokens=2, encoder_hidden=16, 
 CONTEXT = MethodContext(dim=8, projection_dim=6, num_classes={"S": 2})
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-
 def tiny_model(seed: int = 0) -> FusionModel:
     torch.manual_seed(seed)
     return FusionModel(((5,), (4,)), TINY)

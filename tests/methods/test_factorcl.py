@@ -25,9 +25,6 @@ CONTEXT = MethodContext(dim=16, projection_dim=8, num_classes={"S": 2})
 SMALL_CRITICS = {"critic_hidden": 12, "critic_embed": 6}
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-
 def small_model(seed: int = 0) -> FusionModel:
     torch.manual_seed(seed)
     return FusionModel(((6,), (5,)), SMALL)

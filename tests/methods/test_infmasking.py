@@ -28,9 +28,6 @@ SMALL = ModelConfig(dim=16, depth=1, heads=2, vector_tokens=4, encoder_hidden=16
 CONTEXT = MethodContext(dim=16, projection_dim=8, num_classes={"S": 2})
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-
 def small_model(seed: int = 0) -> FusionModel:
     torch.manual_seed(seed)
     return FusionModel(((6,), (5,)), SMALL)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from synergy_lab.methods import METHODS
@@ -12,9 +11,6 @@ from synergy_lab.models import FusionModel, ModelConfig
 
 TINY = ModelConfig(dim=8, depth=1, heads=2, vector_tokens=2, encoder_hidden=16, projection_dim=6)
 CONTEXT = MethodContext(dim=8, projection_dim=6, num_classes={"S": 2})
-
-
-pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_random_is_not_trainable_and_represents_the_fused_output() -> None:

@@ -15,9 +15,6 @@ TINY = ModelConfig(
 )
 
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
-
 def vector_model(seed: int = 0) -> FusionModel:
     torch.manual_seed(seed)
     return FusionModel(((5,), (7,)), TINY)

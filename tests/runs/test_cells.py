@@ -18,8 +18,6 @@ from synergy_lab.results import RESULT_COLUMNS, read_results
 from synergy_lab.runs import RunFolderError, read_cell, run_cells, run_experiment
 from synergy_lab.train import TrainedModel
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def _record_training(monkeypatch) -> list[tuple[str, object, str]]:
     """Every model a cell trains, as (method, the dataset it was given, the split it trained

@@ -12,7 +12,6 @@ from synergy_lab.cli import app
 from synergy_lab.runs import SlurmConfig, run_cells, run_experiment, threads_per_job
 from synergy_lab.runs.executors import auto_jobs
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 NUMBERS = ["method", "seed", "label", "probe_accuracy", "pid_synergy", "pid_redundancy"]
 
 

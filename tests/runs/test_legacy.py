@@ -22,7 +22,6 @@ from synergy_lab.runs import RunFolderError, legacy, reevaluate, run_cells
 from synergy_lab.runs.cells import CellSpec, settings_of
 from synergy_lab.train import TrainedModel
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "run-flat-method"
 REPORTS = Path(__file__).parents[2] / "reports"
 #: MethodConfig's 14 fields at their defaults, as every cell before per-method settings hashed.

@@ -11,8 +11,6 @@ from synergy_lab.cli import app
 from synergy_lab.evaluate import ProbeConfig
 from synergy_lab.runs import reevaluate, run_experiment
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def test_evaluate_reprobes_saved_representations_without_training(
     tmp_path: Path, tiny, monkeypatch

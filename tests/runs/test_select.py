@@ -24,8 +24,6 @@ from synergy_lab.runs.select import (
 )
 from synergy_lab.train import TrainConfig
 
-pytestmark = pytest.mark.usefixtures("one_thread")
-
 
 def _config(**select) -> RunConfig:
     """A few seconds a training: quick xor (1,000 samples, 50 fixed steps), CLIP alone."""

@@ -11,7 +11,6 @@ from synergy_lab.cli import app
 from synergy_lab.config import RunConfig
 from synergy_lab.runs import expand_grid
 
-pytestmark = pytest.mark.usefixtures("one_thread")
 runner = CliRunner()
 
 TINY_TOML = """
