@@ -38,3 +38,9 @@ def _results_frame(methods=("comm", "clip"), seeds=(0, 1), labels=("R", "S")) ->
 @pytest.fixture
 def results_frame() -> Callable[..., pd.DataFrame]:
     return _results_frame
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` first (otherwise in collection order): with two xdist workers, a
+    minutes-long test handed out last keeps one core busy while the other idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -186,6 +186,7 @@ def test_a_run_killed_with_sigkill_is_completed_by_a_rerun(tmp_path):
     assert config["settings"]["task"] == "xor"
 
 
+@pytest.mark.slow
 def test_trifeature_protocol_trains_one_model_per_group_and_reevaluates_each(
     tmp_path, tiny, monkeypatch
 ):
@@ -240,6 +241,7 @@ def test_trifeature_protocol_trains_one_model_per_group_and_reevaluates_each(
     )
 
 
+@pytest.mark.slow
 def test_per_group_evaluation_fits_every_model_per_group_on_its_own_splits(
     tmp_path, tiny, monkeypatch
 ):

@@ -113,6 +113,7 @@ def _committed_folders() -> list[Path]:
     return sorted(folder for folder in folders if _finished(folder))
 
 
+@pytest.mark.slow
 def test_every_committed_run_folder_resumes_without_training(tmp_path: Path, monkeypatch):
     _no_training(monkeypatch)
     folders = _committed_folders()

@@ -12,6 +12,7 @@ from synergy_lab.evaluate import ProbeConfig
 from synergy_lab.runs import reevaluate, run_experiment
 
 
+@pytest.mark.slow
 def test_evaluate_reprobes_saved_representations_without_training(
     tmp_path: Path, tiny, monkeypatch
 ):
