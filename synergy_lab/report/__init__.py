@@ -17,6 +17,7 @@ from synergy_lab.report.figures import (
     plot_curves,
     plot_dynamics,
     plot_grid,
+    plot_heldout,
     plot_pid,
     plot_usable,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "training_table",
     "plot_accuracy",
     "plot_curves",
+    "plot_heldout",
     "plot_dynamics",
     "plot_grid",
     "plot_pid",

@@ -38,7 +38,14 @@ def save_figure(fig: plt.Figure, path: Path, **options: Any) -> None:
     atomic_write_with(Path(path), lambda handle: fig.savefig(handle, format="png", **options))
 
 
-FIGURES: tuple[str, ...] = ("accuracy.png", "usable.png", "pid.png", "curves.png", "dynamics.png")
+FIGURES: tuple[str, ...] = (
+    "accuracy.png",
+    "usable.png",
+    "pid.png",
+    "curves.png",
+    "heldout.png",
+    "dynamics.png",
+)
 # One colour per method in every figure (tab10 order); unknown methods get the next free ones.
 _PALETTE: dict[str, str] = {
     "random": "#7f7f7f",
@@ -236,7 +243,64 @@ def plot_pid(frame: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
-_SEED_STYLES = ("-", "--", ":", "-.")
+# One line style per seed, distinct for the first eight seeds (then they repeat).
+_SEED_STYLES: tuple[Any, ...] = (
+    "-",
+    "--",
+    ":",
+    "-.",
+    (0, (6, 2, 1, 2, 1, 2)),
+    (0, (1, 4)),
+    (0, (10, 3)),
+    (0, (3, 2, 3, 6)),
+)
+
+
+def _plot_part_per_group(
+    curves: pd.DataFrame,
+    part: str,
+    path: Path,
+    ylabel: str,
+    title: str,
+    mark_end: bool,
+    log: bool = False,
+) -> None:
+    """One panel per training group's model; a line per method (colour) and seed (style) of
+    the curve part ``part`` (``<group>/<part>`` with groups, ``part`` without)."""
+    is_part = (curves.part == part) | curves.part.str.endswith("/" + part)
+    rows = curves[is_part]
+    rows = rows.assign(group=rows["part"].map(lambda name: str(name).rpartition("/")[0]))
+    groups = sorted(rows["group"].unique().tolist()) or [""]
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 + 3.5 * (len(groups) - 1), 3.6))
+    axes = np.atleast_1d(axes)
+    if rows.empty:
+        axes[0].text(0.5, 0.5, f"no '{part}' curves (untrained baselines only)", ha="center")
+    seeds = sorted(rows["seed"].unique().tolist())
+    for ax, name in zip(axes, groups, strict=True):
+        panel = rows[rows.group == name]
+        for (method, seed), line in panel.groupby(["method", "seed"], sort=False):
+            line = line.sort_values("step")
+            style = _SEED_STYLES[seeds.index(seed) % len(_SEED_STYLES)]
+            colour = method_colour(str(method))
+            ax.plot(line["step"], line["value"], linestyle=style, color=colour, lw=0.8)
+            if mark_end:
+                ax.plot(line["step"].iloc[-1], line["value"].iloc[-1], "o", color=colour, ms=3)
+        ax.set(ylabel=ylabel, xlabel="step")
+        if log and not rows.empty:
+            ax.set_yscale("log")
+        if name:
+            ax.set_title(f"model of group {name}", fontsize=9)
+    if not rows.empty:
+        for method in _ordered(rows["method"]):
+            axes[-1].plot([], [], color=method_colour(method), label=method_display(method))
+        for i, seed in enumerate(seeds):
+            style = _SEED_STYLES[i % len(_SEED_STYLES)]
+            axes[-1].plot([], [], linestyle=style, color="k", label=f"seed {seed}")
+        _legend_outside(axes[-1])
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    save_figure(fig, path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
 
 
 def plot_curves(curves: pd.DataFrame, path: Path) -> None:
@@ -244,35 +308,31 @@ def plot_curves(curves: pd.DataFrame, path: Path) -> None:
 
     Runs with training groups (parts ``<group>/loss``) get one panel per group's model.
     """
-    is_total = (curves.part == "loss") | curves.part.str.endswith("/loss")
-    total = curves[is_total].assign(group=curves.part[is_total].str.rpartition("/")[0])
-    groups = sorted(total["group"].unique().tolist()) or [""]
-    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 + 3.5 * (len(groups) - 1), 3.6))
-    axes = np.atleast_1d(axes)
-    if total.empty:
-        axes[0].text(0.5, 0.5, "no loss curves (untrained baselines only)", ha="center")
-    seeds = sorted(total["seed"].unique().tolist())
-    for ax, name in zip(axes, groups, strict=True):
-        for (method, seed), group in total[total.group == name].groupby(
-            ["method", "seed"], sort=False
-        ):
-            style = _SEED_STYLES[seeds.index(seed) % len(_SEED_STYLES)]
-            ax.plot(group["step"], group["value"], style, color=method_colour(str(method)), lw=0.8)
-        ax.set(ylabel="training loss (nats)", xlabel="step")
-        if name:
-            ax.set_title(f"model of group {name}", fontsize=9)
-    if not total.empty:
-        for method in _ordered(total["method"]):
-            axes[-1].plot([], [], color=method_colour(method), label=method_display(method))
-        for i, seed in enumerate(seeds):
-            axes[-1].plot(
-                [], [], _SEED_STYLES[i % len(_SEED_STYLES)], color="k", label=f"seed {seed}"
-            )
-        _legend_outside(axes[-1])
-    fig.suptitle("Training loss per step (each method's own objective)", fontsize=9)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=120, bbox_inches="tight")
-    plt.close(fig)
+    _plot_part_per_group(
+        curves,
+        "loss",
+        path,
+        "training loss (nats)",
+        "Training loss per step (each method's own objective)",
+        mark_end=False,
+    )
+
+
+def plot_heldout(curves: pd.DataFrame, path: Path) -> None:
+    """The held-out loss (nats) at each check of the converged budget (parts ``val_loss``),
+    a line per method and seed, its last check marked: where and at what loss each model's
+    training stopped (the converged rule or the cap; its cooldown included). Log scale: the
+    methods' objectives differ by orders of magnitude, and a slow late fall must stay visible."""
+    _plot_part_per_group(
+        curves,
+        "val_loss",
+        path,
+        "held-out loss (nats)",
+        "Held-out loss at the converged budget's checks (each method's own objective);"
+        " o = the model's last check",
+        mark_end=True,
+        log=True,
+    )
 
 
 def plot_dynamics(dynamics: pd.DataFrame, path: Path) -> None:

@@ -18,6 +18,7 @@ from synergy_lab.report.figures import (
     plot_curves,
     plot_dynamics,
     plot_grid,
+    plot_heldout,
     plot_pid,
     plot_usable,
 )
@@ -179,8 +180,12 @@ def write_report(run_dir: Path, title: str = "") -> list[Path]:
         written.append(run_dir / "usable.png")
     curves_path = run_dir / "curves.csv"
     if curves_path.is_file():
-        plot_curves(read_curves(curves_path), run_dir / "curves.png")
+        curves = read_curves(curves_path)
+        plot_curves(curves, run_dir / "curves.png")
         written.append(run_dir / "curves.png")
+        if curves.part.str.endswith("val_loss").any():  # runs under the converged budget
+            plot_heldout(curves, run_dir / "heldout.png")
+            written.append(run_dir / "heldout.png")
     dynamics_path = run_dir / "dynamics.csv"
     if dynamics_path.is_file():
         plot_dynamics(read_dynamics(dynamics_path), run_dir / "dynamics.png")

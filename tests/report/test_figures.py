@@ -118,3 +118,91 @@ def test_grid_accuracy_axis_runs_from_chance_to_one(tmp_path, results_frame, mon
     plot_grid(frame, "task.noise", tmp_path / "grid.png")
     limits = [ax.get_ylim() for ax in captured["axes"]]
     assert limits == [pytest.approx((0.48, 1.02))] * 2  # one axis, not 0.9731-0.9738
+
+
+def _axes_of(monkeypatch, plot, frame, path):
+    """Run ``plot`` and return the axes it drew on."""
+    import matplotlib.pyplot as plt
+
+    import synergy_lab.report.figures as figures
+
+    captured = {}
+    real = plt.subplots
+
+    def spy(*args, **kwargs):
+        fig, axes = real(*args, **kwargs)
+        captured["axes"] = axes
+        return fig, axes
+
+    monkeypatch.setattr(figures.plt, "subplots", spy)
+    plot(frame, path)
+    return list(np.atleast_1d(captured["axes"]))
+
+
+def test_heldout_marks_where_each_model_stopped(tmp_path, monkeypatch):
+    """A panel per group; per method and seed a line of the held-out checks and a marker on the
+    last one, at that check's step and loss (seed 1's S model stops earlier)."""
+    from synergy_lab.report import plot_heldout
+
+    last = {("RU", 0): 500, ("RU", 1): 500, ("S", 0): 500, ("S", 1): 300}
+    rows = [
+        {
+            "method": "supervised",
+            "seed": seed,
+            "step": step,
+            "part": f"{group}/{part}",
+            "value": 2.0 - step / 1000 + seed,
+        }
+        for (group, seed), end in last.items()
+        for part in ("loss", "val_loss")
+        for step in range(0, end + 1, 100)
+    ]
+    path = tmp_path / "heldout.png"
+    axes = _axes_of(monkeypatch, plot_heldout, pd.DataFrame(rows), path)
+    assert path.is_file()
+    assert [ax.get_title() for ax in axes] == ["model of group RU", "model of group S"]
+    for ax, group in zip(axes, ("RU", "S"), strict=True):
+        drawn = [line for line in ax.lines if len(line.get_xdata()) > 0]
+        markers = [line for line in drawn if line.get_marker() == "o"]
+        curves = [line for line in drawn if line.get_marker() != "o"]
+        assert len(curves) == 2 and len(markers) == 2
+        ends = sorted((float(m.get_xdata()[0]), float(m.get_ydata()[0])) for m in markers)
+        expected = sorted(
+            (float(last[group, seed]), 2.0 - last[group, seed] / 1000 + seed) for seed in (0, 1)
+        )
+        assert np.allclose(ends, expected)
+        lengths = [len(curve.get_xdata()) for curve in curves]
+        assert lengths == [last[group, seed] // 100 + 1 for seed in (0, 1)]
+
+
+def test_five_seeds_get_five_line_styles(tmp_path, monkeypatch):
+    """The seed legend tells every seed of a 5-seed grid apart (a 4-style cycle did not)."""
+    from synergy_lab.report import plot_curves
+
+    rows = [
+        {"method": "clip", "seed": seed, "step": step, "part": "loss", "value": 1.0}
+        for seed in range(5)
+        for step in range(3)
+    ]
+    axes = _axes_of(monkeypatch, plot_curves, pd.DataFrame(rows), tmp_path / "c.png")
+    legend = {
+        text.get_text(): handle
+        for text, handle in zip(
+            axes[-1].get_legend().get_texts(), axes[-1].get_legend().legend_handles, strict=True
+        )
+    }
+    # get_linestyle() names every custom dash pattern "--": compare the patterns themselves.
+    patterns = {str(legend[f"seed {seed}"]._unscaled_dash_pattern) for seed in range(5)}
+    assert len(patterns) == 5
+
+
+def test_heldout_without_checks_draws_a_note(tmp_path):
+    """A run under a fixed budget has no held-out checks: one panel that says so, no error."""
+    from synergy_lab.report import plot_heldout
+
+    rows = [
+        {"method": "clip", "seed": 0, "step": s, "part": "RU/loss", "value": 1.0} for s in (0, 1)
+    ]
+    path = tmp_path / "heldout.png"
+    plot_heldout(pd.DataFrame(rows), path)
+    assert path.is_file()
