@@ -14,7 +14,26 @@ def test_palette_is_fixed_per_method():
     assert method_colour("some-new-method") == method_colour("some-new-method")
 
 
-def test_curves_of_training_groups_get_a_panel_each(tmp_path):
+def _axes_of(monkeypatch, plot, frame, path):
+    """Run ``plot`` and return the axes it drew on."""
+    import matplotlib.pyplot as plt
+
+    import synergy_lab.report.figures as figures
+
+    captured = {}
+    real = plt.subplots
+
+    def spy(*args, **kwargs):
+        fig, axes = real(*args, **kwargs)
+        captured["axes"] = axes
+        return fig, axes
+
+    monkeypatch.setattr(figures.plt, "subplots", spy)
+    plot(frame, path)
+    return list(np.atleast_1d(captured["axes"]))
+
+
+def test_curves_of_training_groups_get_a_panel_each(tmp_path, monkeypatch):
     from synergy_lab.report import plot_curves
 
     rows = [
@@ -25,27 +44,11 @@ def test_curves_of_training_groups_get_a_panel_each(tmp_path):
         for step in range(3)
     ]
     path = tmp_path / "curves.png"
-    captured = {}
-    import matplotlib.pyplot as plt
-
-    real = plt.subplots
-
-    def spy(*args, **kwargs):
-        fig, axes = real(*args, **kwargs)
-        captured["axes"] = axes
-        return fig, axes
-
-    import synergy_lab.report.figures as figures
-
-    figures.plt.subplots = spy  # type: ignore[assignment]
-    try:
-        plot_curves(pd.DataFrame(rows), path)
-    finally:
-        figures.plt.subplots = real  # type: ignore[assignment]
+    axes = _axes_of(monkeypatch, plot_curves, pd.DataFrame(rows), path)
     assert path.is_file()
-    titles = [ax.get_title() for ax in captured["axes"]]
+    titles = [ax.get_title() for ax in axes]
     assert titles == ["model of group RU", "model of group S"]
-    assert all(len(ax.lines) >= 2 for ax in captured["axes"])  # a line per seed in each
+    assert all(len(ax.lines) >= 2 for ax in axes)  # a line per seed in each
 
 
 def test_bars_and_grid_points_use_the_t_interval_of_the_mean():
@@ -118,25 +121,6 @@ def test_grid_accuracy_axis_runs_from_chance_to_one(tmp_path, results_frame, mon
     plot_grid(frame, "task.noise", tmp_path / "grid.png")
     limits = [ax.get_ylim() for ax in captured["axes"]]
     assert limits == [pytest.approx((0.48, 1.02))] * 2  # one axis, not 0.9731-0.9738
-
-
-def _axes_of(monkeypatch, plot, frame, path):
-    """Run ``plot`` and return the axes it drew on."""
-    import matplotlib.pyplot as plt
-
-    import synergy_lab.report.figures as figures
-
-    captured = {}
-    real = plt.subplots
-
-    def spy(*args, **kwargs):
-        fig, axes = real(*args, **kwargs)
-        captured["axes"] = axes
-        return fig, axes
-
-    monkeypatch.setattr(figures.plt, "subplots", spy)
-    plot(frame, path)
-    return list(np.atleast_1d(captured["axes"]))
 
 
 def test_heldout_marks_where_each_model_stopped(tmp_path, monkeypatch):
