@@ -25,8 +25,8 @@ augmentation and InfMasking's lambda ramped over the whole training.
   with another training beside it) a cell (both models) took 33-50 min for CLIP, 66-68 min for
   Cross+Self and 22-107 min for the supervised reference; most models ran to or near the cap
   (11,760 steps with the final decay), CLIP's R/U model stopped at 1,320 (notebook 02 tabulates
-  every finished cell). The whole table (six methods, five seeds, two references) is an estimated 50
-  hours of one core: run it resumably in the background.
+  every finished cell). The whole table (six methods, five seeds, two references) is an
+  estimated 50 hours of one core: run it resumably in the background.
 - ``cpu-v1``: the cpu preset before issue 22 (width 32, a fixed 654 steps), kept so the folders
   it wrote resume; see below.
 """
