@@ -14,8 +14,8 @@ Exploratory (issue 22): no training, no labels, no test split; it reads only the
 * ``patience x2``: the registered rule with twice the patience.
 
 Beside them, over the last ``2 patience`` checks of the stable phase, a least-squares line's
-slope (``trend``, % of the mean loss per ``patience`` checks; negative: still falling) and the
-residuals' standard deviation (``noise``, % of the mean): where the noise is as large as
+slope (``trend``, % of the mean loss's size per ``patience`` checks; negative: still falling)
+and the residuals' standard deviation (``noise``, % of the same): where the noise is as large as
 ``tol``, where the registered rule fires depends on it. Twice the rule's window, because a
 slope from ``patience`` noisy checks has a standard error about as large as ``tol``; on a
 curve that is still bending, the line overstates the fall at the stop itself.
@@ -70,8 +70,8 @@ def trend_and_noise(losses: list[float], window: int, per: int) -> tuple[float, 
     x = np.arange(len(values), dtype=float)
     slope, intercept = np.polyfit(x, values, 1)
     noise = float(np.std(values - (slope * x + intercept), ddof=2))
-    mean = float(values.mean())
-    return 100 * float(slope) * per / mean, 100 * noise / mean
+    scale = abs(float(values.mean()))  # a loss may be negative (FactorCL's bounds)
+    return 100 * float(slope) * per / scale, 100 * noise / scale
 
 
 def stable_end(total_steps: int, reason: str, steps: list[int], cooldown: float) -> int:

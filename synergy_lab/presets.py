@@ -20,13 +20,14 @@ augmentation and InfMasking's lambda ramped over the whole training.
   under the converged budget (the held-out loss stops improving; capped at 100 epochs), batch
   64, the trainer's lr 1e-3 with warm-up, schedules' horizon 6 epochs. Measured at the sizing
   (40-epoch cap, one core, the other busy): CoMM 1,321 s for its two models, ~4,500 steps each;
-  the supervised references 338 s. In the pre-registered grid
-  (``configs/trifeature_preregistered_v2.toml``, held-out loss checked once per ~epoch, one core
-  with another training beside it) a cell (both models) took 33-50 min for CLIP, 66-68 min for
-  Cross+Self and 22-107 min for the supervised reference; most models ran to or near the cap
-  (11,760 steps with the final decay), CLIP's R/U model stopped at 1,320 (notebook 02 tabulates
-  every finished cell). The whole table (six methods, five seeds, two references) is an
-  estimated 50 hours of one core: run it resumably in the background.
+  the supervised references 338 s. In the v2 grid (``configs/trifeature_preregistered_v2.toml``,
+  held-out loss checked once per ~epoch, one core with another training beside it) a cell (both
+  models) took 33-50 min for CLIP, 66-68 min for Cross+Self and 22-107 min for the supervised
+  reference; most models ran to or near the cap (11,760 steps with the final decay), but the
+  rule stopped CLIP's R/U model on its chance plateau at 1,320, so the pre-registered table
+  (``configs/trifeature_preregistered_v3.toml``) trains every model to the cap. That table (six
+  methods, five seeds, two references) is an estimated 47 hours of one core: run it resumably
+  in the background.
 - ``cpu-v1``: the cpu preset before issue 22 (width 32, a fixed 654 steps), kept so the folders
   it wrote resume; see below.
 """
