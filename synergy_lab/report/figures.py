@@ -286,8 +286,11 @@ def _plot_part_per_group(
             if mark_end:
                 ax.plot(line["step"].iloc[-1], line["value"].iloc[-1], "o", color=colour, ms=3)
         ax.set(ylabel=ylabel, xlabel="step")
-        if log and not rows.empty:
-            ax.set_yscale("log")
+        if log and not panel.empty:  # symmetric log where a loss is <= 0 (FactorCL's bounds)
+            if (panel["value"] > 0).all():
+                ax.set_yscale("log")
+            else:
+                ax.set_yscale("symlog", linthresh=0.1)
         if name:
             ax.set_title(f"model of group {name}", fontsize=9)
     if not rows.empty:
@@ -321,8 +324,9 @@ def plot_curves(curves: pd.DataFrame, path: Path) -> None:
 def plot_heldout(curves: pd.DataFrame, path: Path) -> None:
     """The held-out loss (nats) at each check of the converged budget (parts ``val_loss``),
     a line per method and seed, its last check marked: where and at what loss each model's
-    training stopped (the converged rule or the cap; its cooldown included). Log scale: the
-    methods' objectives differ by orders of magnitude, and a slow late fall must stay visible."""
+    training stopped (the converged rule or the cap; its cooldown included). Log scale (a
+    symmetric one, linear within +-0.1, in a panel with a loss <= 0): the methods' objectives
+    differ by orders of magnitude, and a slow late fall must stay visible."""
     _plot_part_per_group(
         curves,
         "val_loss",

@@ -190,3 +190,20 @@ def test_heldout_without_checks_draws_a_note(tmp_path):
     path = tmp_path / "heldout.png"
     plot_heldout(pd.DataFrame(rows), path)
     assert path.is_file()
+
+
+def test_heldout_keeps_negative_losses_on_a_symmetric_log_scale(tmp_path, monkeypatch):
+    """FactorCL's held-out loss is negative: a plain log axis would drop it, so a panel with a
+    loss <= 0 is drawn on a symmetric log scale; an all-positive panel stays on a log scale."""
+    from synergy_lab.report import plot_heldout
+
+    values = {("RU", "clip"): 4.0, ("RU", "factorcl"): -7.0, ("S", "clip"): 3.0}
+    rows = [
+        {"method": m, "seed": 0, "step": step, "part": f"{g}/val_loss", "value": v - step / 1000}
+        for (g, m), v in values.items()
+        for step in (0, 100, 200)
+    ]
+    axes = _axes_of(monkeypatch, plot_heldout, pd.DataFrame(rows), tmp_path / "h.png")
+    assert [ax.get_yscale() for ax in axes] == ["symlog", "log"]
+    lows = [min(line.get_ydata()) for line in axes[0].lines if len(line.get_xdata()) > 0]
+    assert min(lows) == pytest.approx(-7.2)
