@@ -263,10 +263,12 @@ def _plot_part_per_group(
     ylabel: str,
     title: str,
     mark_end: bool,
+    empty: str,
     log: bool = False,
 ) -> None:
     """One panel per training group's model; a line per method (colour) and seed (style) of
-    the curve part ``part`` (``<group>/<part>`` with groups, ``part`` without)."""
+    the curve part ``part`` (``<group>/<part>`` with groups, ``part`` without); ``empty`` is
+    the note drawn when the run has no such curve."""
     is_part = (curves.part == part) | curves.part.str.endswith("/" + part)
     rows = curves[is_part]
     rows = rows.assign(group=rows["part"].map(lambda name: str(name).rpartition("/")[0]))
@@ -274,7 +276,7 @@ def _plot_part_per_group(
     fig, axes = plt.subplots(1, len(groups), figsize=(6.5 + 3.5 * (len(groups) - 1), 3.6))
     axes = np.atleast_1d(axes)
     if rows.empty:
-        axes[0].text(0.5, 0.5, f"no '{part}' curves (untrained baselines only)", ha="center")
+        axes[0].text(0.5, 0.5, empty, ha="center")
     seeds = sorted(rows["seed"].unique().tolist())
     for ax, name in zip(axes, groups, strict=True):
         panel = rows[rows.group == name]
@@ -318,6 +320,7 @@ def plot_curves(curves: pd.DataFrame, path: Path) -> None:
         "training loss (nats)",
         "Training loss per step (each method's own objective)",
         mark_end=False,
+        empty="no loss curves (untrained baselines only)",
     )
 
 
@@ -335,6 +338,7 @@ def plot_heldout(curves: pd.DataFrame, path: Path) -> None:
         "Held-out loss at the converged budget's checks (each method's own objective);"
         " o = the model's last check",
         mark_end=True,
+        empty="no held-out checks (a fixed budget, or untrained baselines only)",
         log=True,
     )
 

@@ -180,7 +180,7 @@ def test_five_seeds_get_five_line_styles(tmp_path, monkeypatch):
     assert len(patterns) == 5
 
 
-def test_heldout_without_checks_draws_a_note(tmp_path):
+def test_heldout_without_checks_draws_a_note(tmp_path, monkeypatch):
     """A run under a fixed budget has no held-out checks: one panel that says so, no error."""
     from synergy_lab.report import plot_heldout
 
@@ -188,8 +188,11 @@ def test_heldout_without_checks_draws_a_note(tmp_path):
         {"method": "clip", "seed": 0, "step": s, "part": "RU/loss", "value": 1.0} for s in (0, 1)
     ]
     path = tmp_path / "heldout.png"
-    plot_heldout(pd.DataFrame(rows), path)
+    axes = _axes_of(monkeypatch, plot_heldout, pd.DataFrame(rows), path)
     assert path.is_file()
+    assert [text.get_text() for text in axes[0].texts] == [
+        "no held-out checks (a fixed budget, or untrained baselines only)"
+    ]
 
 
 def test_heldout_keeps_negative_losses_on_a_symmetric_log_scale(tmp_path, monkeypatch):
