@@ -102,7 +102,7 @@ def replay_folder(folder: Path, tol: float, patience: int, cooldown: float) -> p
             end = stable_end(int(first["steps"]), str(first["stop_reason"]), steps, cooldown)
             stable = checks[checks.step <= end]["value"].astype(float).tolist()
             row = {"method": cell.method, "seed": cell.seed, "group": group or "-"}
-            row["recorded"] = f"{end} ({first['stop_reason']})"
+            row["stop"], row["reason"] = end, str(first["stop_reason"])
             for name, rule, k in (
                 ("registered", registered_stop, patience),
                 ("windowed", windowed_stop, patience),
@@ -127,13 +127,13 @@ def main() -> None:
     if table.empty:
         parser.exit(2, f"error: no held-out checks in {args.folder / CELLS_DIR}\n")
     print(table.to_string(index=False))
-    converged = table[table.recorded.str.endswith("(converged)")]
-    agree = (converged.registered.astype(str) == converged.recorded.str.split().str[0]).sum()
+    converged = table[table.reason == "converged"]
+    agree = (pd.to_numeric(converged.registered, errors="coerce") == converged.stop).sum()
     print(f"\nreplay of the registered rule matches {agree} of {len(converged)} converged stops")
-    stops = converged.recorded.str.split().str[0].astype(int)
     for rule in ("windowed", "patience x2"):
         fired = pd.to_numeric(converged[rule], errors="coerce")  # "> step": fires later
-        earlier, same, later = (fired < stops).sum(), (fired == stops).sum(), fired.isna().sum()
+        earlier, same = (fired < converged.stop).sum(), (fired == converged.stop).sum()
+        later = fired.isna().sum()
         print(
             f"{rule}: of the converged stops, {earlier} earlier, {same} at the same check,"
             f" {later} later"
