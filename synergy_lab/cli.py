@@ -696,7 +696,8 @@ def evaluate(
 def status(
     run_dir: Annotated[Path, typer.Argument(help="A run folder.")],
 ) -> None:
-    """Cells finished, pending and corrupt in a run folder; merges the finished ones."""
+    """Cells finished, pending and corrupt in a run folder, and how far each model still
+    training has come (steps, time to go, newest held-out loss); merges the finished ones."""
     from synergy_lab.report import write_grid_figures, write_report
     from synergy_lab.runs import folder_status
 
@@ -709,6 +710,8 @@ def status(
             f"{len(state.done)} cells finished, {len(state.pending)} pending{jobs}, "
             f"{len(state.corrupt)} corrupt; results.csv has {state.rows} rows"
         )
+        for model in state.training:
+            typer.echo(f"training: {model.describe()}")
         for key in state.pending:
             typer.echo(f"pending: {key}")
         if state.rows:

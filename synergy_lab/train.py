@@ -202,6 +202,33 @@ def make_optimizer(params: list[nn.Parameter], config: TrainConfig) -> torch.opt
     return torch.optim.AdamW(groups, lr=config.lr)
 
 
+@dataclass(frozen=True)
+class TrainingProgress:
+    """Where a stopped or running training stands, read from its resume state (``train(...,
+    resume=)``): optimiser steps, training seconds and the held-out checks (nats) so far."""
+
+    step: int  # optimiser steps taken
+    end: int  # the step it ends at unless the converged rule stops its stable phase sooner
+    end_is_sure: bool  # a fixed budget, or the final decay has begun
+    seconds: float  # training time so far, over every resume (held-out checks included)
+    checks: tuple[tuple[int, float], ...]  # (step, held-out loss) of every check
+
+    @property
+    def seconds_per_step(self) -> float | None:
+        return self.seconds / self.step if self.step else None
+
+
+def read_progress(path: str | Path, cooldown_fraction: float) -> TrainingProgress:
+    """The progress recorded in a resume state; ``cooldown_fraction`` is its [train] setting,
+    which places the end of a converged stable phase's cap (the cap plus the decay after it)."""
+    saved = torch.load(Path(path), map_location="cpu", weights_only=True)
+    step, stop_at = int(saved["step"]), int(saved["stop_at"])
+    stable = bool(saved["stable"])  # converged, before the decay: stop_at is the cap
+    end = stop_at + int(round(cooldown_fraction * stop_at)) if stable else stop_at
+    checks = tuple((int(c["step"]), float(c["val_loss"])) for c in saved["val_curve"])
+    return TrainingProgress(step, end, not stable, float(saved["seconds"]), checks)
+
+
 @dataclass
 class TrainedModel:
     """A trained (or, for ``random``, untouched) model with its method, configs and loss curve.

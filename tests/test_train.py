@@ -21,6 +21,7 @@ from synergy_lab.train import (
     checks_without_improvement,
     cooldown_factor,
     lr_factor,
+    read_progress,
     resolve_device,
     train,
 )
@@ -426,6 +427,9 @@ def test_a_stopped_training_resumes_to_the_same_weights_and_curves(
     with pytest.raises(_Stopped):
         train(method, data, config, model, resume=state)
     monkeypatch.undo()
+    progress = read_progress(state, config.cooldown_fraction)  # stopped at step 6 of the cap 16
+    assert (progress.step, progress.end, progress.end_is_sure) == (6, 16 + 8, False)
+    assert list(progress.checks) == [(c["step"], c["val_loss"]) for c in whole.val_curve[:4]]
     resumed = train(method, data, config, model, resume=state)
     assert resumed.loss_curve == whole.loss_curve
     assert resumed.val_curve == whole.val_curve

@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import platform
+import re
 import subprocess
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,12 +22,13 @@ import pandas as pd
 import torch
 
 import synthetic
-from synergy_lab.config import RunConfig
+from synergy_lab.config import RunConfig, config_from_record
 from synergy_lab.files import atomic_write_json, clean_stale_tmp, folder_lock
 from synergy_lab.methods import METHODS
 from synergy_lab.results import RESULT_COLUMNS, read_results
 from synergy_lab.runs.cells import (
     CELLS_DIR,
+    RESUME_DIR,
     CellFileError,
     CellSpec,
     check_artefacts,
@@ -45,7 +47,7 @@ from synergy_lab.runs.executors import (
 )
 from synergy_lab.runs.legacy import upgrade_folder_settings
 from synergy_lab.runs.sweep import applies_to, expand_grid
-from synergy_lab.train import resolve_device
+from synergy_lab.train import TrainConfig, TrainingProgress, read_progress, resolve_device
 from synthetic import MultimodalDataset
 from synthetic.dataset import split_sizes
 
@@ -606,14 +608,83 @@ def run_cells(
 
 
 @dataclass(frozen=True)
+class ModelInTraining:
+    """A model of an unfinished cell with a resume state: the cell's key, its training group
+    ("" for a single-model cell) and how far it has trained."""
+
+    key: str
+    group: str
+    progress: TrainingProgress
+
+    def describe(self) -> str:
+        """One line: steps of the end, time so far and to go at its own rate, newest check."""
+        p = self.progress
+        name = f"{self.key} {self.group}".strip()
+        if p.end_is_sure and p.step >= p.end:
+            return f"{name}: trained ({p.step:,} steps); its cell is written after its other groups"
+        most = "" if p.end_is_sure else "at most "
+        line = f"{name}: step {p.step:,} of {most}{p.end:,} ({100 * p.step / p.end:.0f} %)"
+        rate = p.seconds_per_step
+        if rate is not None:
+            left = _duration(rate * (p.end - p.step))
+            line += (
+                f", {_duration(p.seconds)} so far at {rate:.2f} s a step (mean), "
+                f"{'up to ' if most else ''}about {left} to go"
+            )
+        if p.checks:
+            step, loss = p.checks[-1]
+            best_step, best = min(p.checks, key=lambda check: check[1])
+            low = "lowest so far" if best_step == step else f"lowest {best:.3f} at {best_step:,}"
+            line += f"; held-out loss {loss:.3f} at step {step:,} ({low})"
+        return line
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+@dataclass(frozen=True)
 class FolderStatus:
-    """A run folder's cells: finished (keys), corrupt (one line each), still pending (keys)."""
+    """A run folder's cells: finished (keys), corrupt (one line each), still pending (keys),
+    and the models of pending cells that have trained part of the way (their resume states)."""
 
     done: list[str]
     corrupt: list[str]
     pending: list[str]
     job_ids: list[str]
     rows: int  # rows of the merged results.csv
+    training: list[ModelInTraining] = field(default_factory=list)
+
+
+#: ``cells/resume/<key>-<hash>.pt`` or ``...--<group>.pt`` (``CellSpec.paths``, ``group_path``)
+_RESUME_NAME = re.compile(r"(?P<key>.+)-[0-9a-f]{16}(?:--(?P<group>[^.]+))?\.pt")
+
+
+def _folder_config(out_dir: Path) -> RunConfig | None:
+    try:
+        record = json.loads((out_dir / "config.json").read_text(encoding="utf-8"))
+        return config_from_record(record["config"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def models_in_training(out_dir: Path, finished: Collection[str] = ()) -> list[ModelInTraining]:
+    """The resume states under ``cells/resume/`` of cells not in ``finished``, read (a state that
+    cannot be read, e.g. one from an older version, is left out)."""
+    config = _folder_config(out_dir)
+    found = []
+    for path in sorted((out_dir / CELLS_DIR / RESUME_DIR).glob("*.pt")):
+        match = _RESUME_NAME.fullmatch(path.name)
+        if match is None or match["key"] in finished:
+            continue
+        method = next((m for m in METHODS if match["key"].startswith(f"{m}-seed")), None)
+        train_config = config.train_of(method) if config and method else TrainConfig()
+        try:
+            progress = read_progress(path, train_config.cooldown_fraction)
+        except Exception:  # noqa: BLE001 - a damaged or foreign state only goes unreported
+            continue
+        found.append(ModelInTraining(match["key"], match["group"] or "", progress))
+    return found
 
 
 def folder_status(out_dir: Path) -> FolderStatus:
@@ -638,4 +709,5 @@ def folder_status(out_dir: Path) -> FolderStatus:
         pending=[key for key in planned_cells(out_dir) if key not in filed],
         job_ids=read_job_ids(out_dir),
         rows=len(merged.get("results", [])),
+        training=models_in_training(out_dir, finished=filed),
     )

@@ -15,7 +15,7 @@ import pytest
 
 import synergy_lab.runs.cells as cells
 from synergy_lab.results import RESULT_COLUMNS, read_results
-from synergy_lab.runs import RunFolderError, read_cell, run_cells, run_experiment
+from synergy_lab.runs import RunFolderError, folder_status, read_cell, run_cells, run_experiment
 from synergy_lab.train import TrainedModel
 
 
@@ -382,6 +382,12 @@ def test_a_cell_stopped_mid_training_resumes_its_model_from_the_last_epoch(
     state = written[-1]
     assert state.parent == tmp_path / "stopped" / "cells" / "resume" and state.is_file()
     assert not (tmp_path / "stopped" / "cells" / "clip-seed0.json").exists()
+    # the status reads the state: 2 of the fixed budget's 3 epochs of 3 steps
+    (training,) = folder_status(tmp_path / "stopped").training
+    assert (training.key, training.group) == ("clip-seed0", "")
+    assert (training.progress.step, training.progress.end) == (6, 9)
+    assert training.progress.end_is_sure and training.progress.seconds > 0
+    assert training.describe().startswith("clip-seed0: step 6 of 9 (67 %), ")
 
     calls, again = _record_training(monkeypatch), []
     monkeypatch.setattr(trainer, "atomic_write_with", lambda *a: again.append(a) or real(*a))

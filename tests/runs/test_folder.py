@@ -1,0 +1,32 @@
+"""The run folder's status lines for models still training (``ModelInTraining.describe``)."""
+
+from synergy_lab.runs.folder import ModelInTraining
+from synergy_lab.train import TrainingProgress
+
+
+def _line(step: int, end: int, sure: bool, seconds: float, checks=()) -> str:
+    progress = TrainingProgress(step, end, sure, seconds, tuple(checks))
+    return ModelInTraining("comm-seed3", "RU", progress).describe()
+
+
+def test_a_converged_stable_phase_reads_as_at_most_its_cap_and_decay():
+    line = _line(2_000, 11_760, False, 600.0, [(0, 4.2), (1_000, 3.0), (2_000, 3.1)])
+    assert line == (
+        "comm-seed3 RU: step 2,000 of at most 11,760 (17 %), 10 min so far at 0.30 s a step "
+        "(mean), up to about 49 min to go; held-out loss 3.100 at step 2,000 "
+        "(lowest 3.000 at 1,000)"
+    )
+
+
+def test_a_sure_end_has_no_at_most_and_hours_above_ninety_minutes():
+    line = _line(1_000, 23_000, True, 3_600.0, [(1_000, 2.5)])
+    assert "step 1,000 of 23,000 (4 %), 60 min so far at 3.60 s a step (mean), about 22.0 h" in line
+    assert line.endswith("held-out loss 2.500 at step 1,000 (lowest so far)")
+
+
+def test_a_finished_group_waits_for_the_others_and_no_step_has_no_rate():
+    done = _line(11_760, 11_760, True, 9_000.0)
+    assert done == (
+        "comm-seed3 RU: trained (11,760 steps); its cell is written after its other groups"
+    )
+    assert _line(0, 500, True, 0.0) == "comm-seed3 RU: step 0 of 500 (0 %)"
