@@ -7,7 +7,9 @@ CoMM (Dufumier et al., ICLR 2025) and InfMasking (Wen et al., NeurIPS 2025), whi
 ``trifeature`` task's default: R / U models trained on unbiased pairs, the S model on fully
 biased pairs, test images from held-out (shape, texture, colour) triples; the papers'
 augmentations; a token grid with fixed 2-D sin-cos positions; T = 6 masked views per
-augmentation and InfMasking's lambda ramped over the whole training.
+augmentation and InfMasking's lambda ramped over the schedules' horizon, ``epochs`` epochs (the
+whole of ``paper``'s fixed 100 epochs; the first 6 epochs of ``cpu``, 588 of its up to 11,760
+steps, where the papers ramp over all of training).
 
 - ``paper``: the papers' sizes, for a GPU: 224 px images, AlexNet's convolutions (a 6 x 6 token
   grid; rho = 0.7 keeps 10 of 36 tokens), batch 64, 100 epochs at a constant lr 3e-4, no
