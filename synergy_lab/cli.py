@@ -714,6 +714,8 @@ def status(
             typer.echo(f"training: {model.describe()}")
         for key in state.pending:
             typer.echo(f"pending: {key}")
+        if (to_go := state.describe_time_to_go()) is not None:
+            typer.echo(to_go)
         if state.rows:
             write_report(run_dir)
             write_grid_figures(run_dir)

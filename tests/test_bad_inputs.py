@@ -462,6 +462,9 @@ def test_status_counts_the_planned_cells_an_interrupted_run_never_started(tmp_pa
     assert status.exit_code == 0, status.output
     assert "1 cells finished, 4 pending, 0 corrupt" in status.output
     assert "pending: infmasking-seed0" in status.output
+    assert "of methods with no finished cell yet (clip, comm, crossself, infmasking)" in (
+        status.output
+    )
 
 
 def test_threads_beyond_the_cores_are_capped_and_said_once(tmp_path: Path, monkeypatch):

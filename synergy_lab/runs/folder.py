@@ -654,10 +654,49 @@ class FolderStatus:
     job_ids: list[str]
     rows: int  # rows of the merged results.csv
     training: list[ModelInTraining] = field(default_factory=list)
+    #: training seconds of each finished cell, by method (the cell files' ``train_seconds``)
+    cell_seconds: dict[str, list[float]] = field(default_factory=dict)
+
+    def time_to_go(self) -> tuple[float, int, list[str]]:
+        """(seconds of one process, the pending cells they cover, methods with no finished
+        cell) at the mean cell time of each method measured here, less what each pending
+        cell's models have trained so far: a rough guide, as timings move with the load."""
+        trained: dict[str, float] = {}
+        for model in self.training:
+            trained[model.key] = trained.get(model.key, 0.0) + model.progress.seconds
+        seconds, covered, unmeasured = 0.0, 0, []
+        for key in self.pending:
+            method = method_of_key(key)
+            times = self.cell_seconds.get(method or "")
+            if not times:
+                unmeasured += [method or key] if (method or key) not in unmeasured else []
+                continue
+            seconds += max(0.0, sum(times) / len(times) - trained.get(key, 0.0))
+            covered += 1
+        return seconds, covered, unmeasured
+
+    def describe_time_to_go(self) -> str | None:
+        """One line for :meth:`time_to_go`, or None when nothing is pending."""
+        if not self.pending:
+            return None
+        seconds, covered, unmeasured = self.time_to_go()
+        line = (
+            f"to go, at the cell times measured here: about {_duration(seconds)} of one process "
+            f"for {covered} pending cells"
+        )
+        if unmeasured:
+            line += f"; {len(self.pending) - covered} more of methods with no finished cell yet "
+            line += f"({', '.join(unmeasured)})"
+        return line
 
 
 #: ``cells/resume/<key>-<hash>.pt`` or ``...--<group>.pt`` (``CellSpec.paths``, ``group_path``)
 _RESUME_NAME = re.compile(r"(?P<key>.+)-[0-9a-f]{16}(?:--(?P<group>[^.]+))?\.pt")
+
+
+def method_of_key(key: str) -> str | None:
+    """The method of a cell key (``<method>-seed<n>...``, :attr:`CellSpec.key`), if registered."""
+    return next((m for m in METHODS if key.startswith(f"{m}-seed")), None)
 
 
 def _folder_config(out_dir: Path) -> RunConfig | None:
@@ -677,7 +716,7 @@ def models_in_training(out_dir: Path, finished: Collection[str] = ()) -> list[Mo
         match = _RESUME_NAME.fullmatch(path.name)
         if match is None or match["key"] in finished:
             continue
-        method = next((m for m in METHODS if match["key"].startswith(f"{m}-seed")), None)
+        method = method_of_key(match["key"])
         train_config = config.train_of(method) if config and method else TrainConfig()
         try:
             progress = read_progress(path, train_config.cooldown_fraction)
@@ -710,4 +749,13 @@ def folder_status(out_dir: Path) -> FolderStatus:
         job_ids=read_job_ids(out_dir),
         rows=len(merged.get("results", [])),
         training=models_in_training(out_dir, finished=filed),
+        cell_seconds=_cell_seconds(merged.get("results")),
     )
+
+
+def _cell_seconds(results: pd.DataFrame | None) -> dict[str, list[float]]:
+    if results is None or results.empty or "train_seconds" not in results:
+        return {}
+    grid = [c for c in results.columns if "." in str(c)]  # a sweep's grid keys (section.field)
+    cells = results.drop_duplicates(["method", "seed", *grid])
+    return {str(m): list(map(float, g.train_seconds)) for m, g in cells.groupby("method")}

@@ -30,3 +30,28 @@ def test_a_finished_group_waits_for_the_others_and_no_step_has_no_rate():
         "comm-seed3 RU: trained (11,760 steps); its cell is written after its other groups"
     )
     assert _line(0, 500, True, 0.0) == "comm-seed3 RU: step 0 of 500 (0 %)"
+
+
+def test_time_to_go_uses_each_methods_mean_cell_less_what_its_models_trained():
+    from synergy_lab.runs import FolderStatus
+
+    training = [  # comm-seed2 has trained its R/U model for 10 min and its S model for 5
+        ModelInTraining("comm-seed2", "RU", TrainingProgress(50, 100, True, 600.0, ())),
+        ModelInTraining("comm-seed2", "S", TrainingProgress(10, 100, True, 300.0, ())),
+    ]
+    state = FolderStatus(
+        done=["comm-seed0", "comm-seed1", "random-seed0"],
+        corrupt=[],
+        pending=["comm-seed2", "comm-seed3", "random-seed1", "clip-seed0", "clip-seed1"],
+        job_ids=[],
+        rows=0,
+        training=training,
+        cell_seconds={"comm": [3000.0, 5000.0], "random": [1.0]},
+    )
+    seconds, covered, unmeasured = state.time_to_go()
+    assert (seconds, covered, unmeasured) == (4000 - 900 + 4000 + 1, 3, ["clip"])
+    assert state.describe_time_to_go() == (
+        "to go, at the cell times measured here: about 2.0 h of one process for 3 pending "
+        "cells; 2 more of methods with no finished cell yet (clip)"
+    )
+    assert FolderStatus([], [], [], [], 0).describe_time_to_go() is None
