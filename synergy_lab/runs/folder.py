@@ -623,7 +623,7 @@ class ModelInTraining:
         if p.end_is_sure and p.step >= p.end:
             return f"{name}: trained ({p.step:,} steps); its cell is written after its other groups"
         most = "" if p.end_is_sure else "at most "
-        line = f"{name}: step {p.step:,} of {most}{p.end:,} ({100 * p.step / p.end:.0f} %)"
+        line = f"{name}: step {p.step:,} of {most}{p.end:,} ({100 * p.step / max(1, p.end):.0f} %)"
         rate = p.seconds_per_step
         if rate is not None:
             left = _duration(rate * (p.end - p.step))
@@ -669,7 +669,8 @@ class FolderStatus:
             method = method_of_key(key)
             times = self.cell_seconds.get(method or "")
             if not times:
-                unmeasured += [method or key] if (method or key) not in unmeasured else []
+                if (name := method or key) not in unmeasured:
+                    unmeasured.append(name)
                 continue
             seconds += max(0.0, sum(times) / len(times) - trained.get(key, 0.0))
             covered += 1
