@@ -145,6 +145,11 @@ def _read_table(
     return frame
 
 
+def grid_columns(frame: pd.DataFrame) -> list[str]:
+    """The grid keys of a sweep's results: the columns named ``section.field``."""
+    return [c for c in frame.columns if "." in str(c)]
+
+
 def read_results(path: Path) -> pd.DataFrame:
     """Read and validate a ``results.csv``; raises :class:`ResultsFileError` with one line."""
     path = Path(path)
@@ -153,8 +158,7 @@ def read_results(path: Path) -> pd.DataFrame:
     frame = _read_table(path, REQUIRED_RESULT_COLUMNS, OPTIONAL_RESULT_COLUMNS)
     extra = [c for c in frame.columns if c not in RESULT_COLUMNS]
     frame = frame[[*RESULT_COLUMNS, *extra]]
-    grid = [c for c in frame.columns if "." in str(c)]  # a sweep's grid keys (section.field)
-    duplicated = frame.duplicated(["task", "method", "seed", "label", *grid])
+    duplicated = frame.duplicated(["task", "method", "seed", "label", *grid_columns(frame)])
     if duplicated.any():
         first = frame[duplicated].iloc[0]
         raise ResultsFileError(

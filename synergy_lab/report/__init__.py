@@ -34,7 +34,6 @@ from synergy_lab.report.tables import (
     METRICS,
     REFERENCE_NOTE,
     accuracy_table,
-    grid_columns,
     ground_truth_table,
     markdown_summary,
     metric_table,
@@ -45,6 +44,7 @@ from synergy_lab.report.tables import (
     to_markdown,
     training_table,
 )
+from synergy_lab.results import grid_columns  # the results layer owns the rule
 
 __all__ = [
     "FIGURES",

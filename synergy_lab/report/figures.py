@@ -27,10 +27,10 @@ from synergy_lab.report.tables import (  # noqa: E402
     _ordered,
     _per_seed,
     _pid_prefix,
-    grid_columns,
     label_entropy,
     probe_title,
 )
+from synergy_lab.results import grid_columns  # noqa: E402
 
 
 def save_figure(fig: plt.Figure, path: Path, **options: Any) -> None:

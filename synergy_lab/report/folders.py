@@ -22,9 +22,10 @@ from synergy_lab.report.figures import (
     plot_pid,
     plot_usable,
 )
-from synergy_lab.report.tables import _ordered, grid_columns, markdown_summary, pairwise_table
+from synergy_lab.report.tables import _ordered, markdown_summary, pairwise_table
 from synergy_lab.results import (
     ResultsFileError,
+    grid_columns,
     read_curves,
     read_dynamics,
     read_results,

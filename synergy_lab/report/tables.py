@@ -456,8 +456,3 @@ def _comparison_lines(frame: pd.DataFrame, metrics: list[str]) -> list[str]:
         for label in ranked:
             lines += [f"### {label}: {METRICS[metric]}", "", to_markdown(tables[label], False), ""]
     return lines
-
-
-def grid_columns(frame: pd.DataFrame) -> list[str]:
-    """The grid keys of a sweep's results: the columns named ``section.field``."""
-    return [c for c in frame.columns if "." in str(c)]

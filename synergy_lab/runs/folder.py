@@ -25,7 +25,7 @@ import synthetic
 from synergy_lab.config import RunConfig, config_from_record
 from synergy_lab.files import atomic_write_json, clean_stale_tmp, folder_lock
 from synergy_lab.methods import METHODS
-from synergy_lab.results import RESULT_COLUMNS, read_results
+from synergy_lab.results import RESULT_COLUMNS, grid_columns, read_results
 from synergy_lab.runs.cells import (
     CELLS_DIR,
     RESUME_DIR,
@@ -757,6 +757,5 @@ def folder_status(out_dir: Path) -> FolderStatus:
 def _cell_seconds(results: pd.DataFrame | None) -> dict[str, list[float]]:
     if results is None or results.empty or "train_seconds" not in results:
         return {}
-    grid = [c for c in results.columns if "." in str(c)]  # a sweep's grid keys (section.field)
-    cells = results.drop_duplicates(["method", "seed", *grid])
+    cells = results.drop_duplicates(["method", "seed", *grid_columns(results)])
     return {str(m): list(map(float, g.train_seconds)) for m, g in cells.groupby("method")}
