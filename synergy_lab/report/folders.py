@@ -96,12 +96,19 @@ def read_variants(folders: Mapping[str, Path], method: str, others: bool = True)
 
 
 def _task_settings(run_dir: Path) -> object:
-    """The task and its settings recorded in a folder's ``config.json`` (None if unreadable)."""
+    """The task and the task settings that draw its data, from a folder's ``config.json``
+    (None if unreadable). Read from the settings record cells hash (``settings.settings``,
+    older versions' values left out by the legacy rules), so that a folder written before a
+    setting existed pairs with one written after wherever the setting changes nothing (e.g.
+    ``trifeature_reference`` for ``xor``); a record without one falls back to ``config``."""
     try:
         record = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+        hashed = record.get("settings", {}).get("settings", {})
+        if isinstance(hashed, dict) and "task_config" in hashed:
+            return (record["settings"]["task"], hashed["task_config"])
         config = record["config"]
         return (config["task"], config["task_config"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 

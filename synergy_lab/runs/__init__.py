@@ -24,6 +24,7 @@ from synergy_lab.runs.folder import (
     folder_status,
     run_cells,
     run_experiment,
+    settings_difference,
 )
 from synergy_lab.runs.reevaluate import reevaluate
 from synergy_lab.runs.select import Selection, SelectionError, run_selected, selection_cost
@@ -52,5 +53,6 @@ __all__ = [
     "run_experiment",
     "run_selected",
     "selection_cost",
+    "settings_difference",
     "threads_per_job",
 ]

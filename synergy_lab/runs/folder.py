@@ -258,6 +258,25 @@ def _recorded_settings(out_dir: Path) -> dict[str, Any] | None:
     return _read_record(out_dir)[0]
 
 
+def settings_difference(
+    out_dir: Path,
+    config: RunConfig,
+    grid: Mapping[str, Sequence[Any]] | None = None,
+    fingerprint: str | None = None,
+) -> str | None:
+    """The first setting in which the folder's recorded settings differ from those of
+    ``config`` (with the sweep's ``grid`` and the user data's ``fingerprint``, None for a
+    synthetic task), e.g. ``"method.infmasking.num_masks = 8 in the folder, 4 now"``; None when
+    they match. Older folders are read by the legacy rules, as a resumed run reads them. For
+    checking that a committed folder holds what an analysis expects; raises RunFolderError
+    naming the problem when ``config.json`` is missing or damaged."""
+    recorded, problem = _read_record(Path(out_dir))
+    if recorded is None:
+        raise RunFolderError(str(problem))
+    settings = folder_settings(config, grid or {}, fingerprint)
+    return first_difference(recorded, _known_methods_only(settings, recorded))
+
+
 def _cell_files(out_dir: Path) -> list[Path]:
     return sorted((out_dir / CELLS_DIR).glob("*.json"))
 

@@ -149,3 +149,28 @@ def test_read_variants_names_each_folders_method_by_its_variant(tmp_path: Path, 
         (tmp_path / name / "config.json").write_text(json.dumps(record))
     with pytest.raises(ValueError, match="other task settings"):
         read_variants(folders, "infmasking")
+
+
+def test_read_variants_pairs_an_older_folder_with_a_newer_one_of_the_same_data(
+    tmp_path: Path, results_frame
+):
+    """Committed records: rho-0.25's config.json predates ``trifeature_reference``, T-8's was
+    rewritten after it (``"unbiased"``, which changes nothing for xor); they draw the same data
+    and pair. A folder recorded with another sample size does not."""
+    ablation = REPO / "reports" / "masking-ablation"
+    old = json.loads((ablation / "rho-0.25" / "config.json").read_text())
+    new = json.loads((ablation / "T-8" / "config.json").read_text())
+    assert old["config"]["task_config"] != new["config"]["task_config"]
+    frame = results_frame(methods=("infmasking",), seeds=(0, 1))
+    folders = {}
+    for name, record in (("rho", old), ("T", new)):
+        (tmp_path / name).mkdir()
+        atomic_write_csv(tmp_path / name / "results.csv", frame)
+        (tmp_path / name / "config.json").write_text(json.dumps(record))
+        folders[name] = tmp_path / name
+    assert sorted(read_variants(folders, "infmasking").method.unique()) == ["T", "rho"]
+    other = json.loads(json.dumps(new))
+    other["settings"]["settings"]["task_config"]["n_samples"] = 1000
+    (tmp_path / "T" / "config.json").write_text(json.dumps(other))
+    with pytest.raises(ValueError, match="other task settings"):
+        read_variants(folders, "infmasking")

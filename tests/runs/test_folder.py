@@ -1,5 +1,7 @@
 """The run folder's status lines for models still training (``ModelInTraining.describe``)."""
 
+import json
+
 from synergy_lab.runs.folder import ModelInTraining
 from synergy_lab.train import TrainingProgress
 
@@ -55,3 +57,31 @@ def test_time_to_go_uses_each_methods_mean_cell_less_what_its_models_trained():
         "cells; 2 more of methods with no finished cell yet (clip)"
     )
     assert FolderStatus([], [], [], [], 0).describe_time_to_go() is None
+
+
+def test_settings_difference_reads_a_committed_folder_by_the_legacy_rules(tmp_path):
+    """rho-0.25 was written before ``trifeature_reference`` existed; today's config of the same
+    variant still makes its cells, and another variant is named by its first setting."""
+    from pathlib import Path
+
+    import pytest
+
+    from synergy_lab.config import read_toml, run_config
+    from synergy_lab.runs import RunFolderError, settings_difference
+
+    repo = Path(__file__).resolve().parents[2]
+    variant_file = repo / "configs" / "masking_ablation_10seeds_variant.toml"
+
+    def variant(**settings: object):
+        options = {"train": {"infmasking": {"lr": 0.001}}, "method": {"infmasking": settings}}
+        return run_config(file=read_toml(variant_file), file_name="variant", options=options)
+
+    folder = repo / "reports" / "masking-ablation" / "rho-0.25"
+    recorded = json.loads((folder / "config.json").read_text())["config"]["task_config"]
+    assert "trifeature_reference" not in recorded  # an older version's record
+    assert settings_difference(folder, variant(mask_ratio=0.25)) is None
+    assert settings_difference(folder, variant(mask_ratio=0.5)) == (
+        "method.infmasking.mask_ratio = 0.25 in the folder, 0.5 now"
+    )
+    with pytest.raises(RunFolderError, match="config.json is missing"):
+        settings_difference(tmp_path, variant(mask_ratio=0.25))
