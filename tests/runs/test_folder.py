@@ -1,7 +1,13 @@
-"""The run folder's status lines for models still training (``ModelInTraining.describe``)."""
+"""``synergy_lab.runs.folder``: the status lines for models still training
+(``ModelInTraining.describe``) and a committed folder checked against a config."""
 
 import json
+from pathlib import Path
 
+import pytest
+
+from synergy_lab.config import read_toml, run_config
+from synergy_lab.runs import RunFolderError, settings_difference
 from synergy_lab.runs.folder import ModelInTraining
 from synergy_lab.train import TrainingProgress
 
@@ -62,13 +68,6 @@ def test_time_to_go_uses_each_methods_mean_cell_less_what_its_models_trained():
 def test_settings_difference_reads_a_committed_folder_by_the_legacy_rules(tmp_path):
     """rho-0.25 was written before ``trifeature_reference`` existed; today's config of the same
     variant still makes its cells, and another variant is named by its first setting."""
-    from pathlib import Path
-
-    import pytest
-
-    from synergy_lab.config import read_toml, run_config
-    from synergy_lab.runs import RunFolderError, settings_difference
-
     repo = Path(__file__).resolve().parents[2]
     variant_file = repo / "configs" / "masking_ablation_10seeds_variant.toml"
 
