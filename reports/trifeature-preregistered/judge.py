@@ -11,7 +11,8 @@ Per method: R, U1, U2, S test accuracy, mean and 95 % t-interval over the seeds 
 the published row; the supervised reference's gate per label; the seed-paired S differences
 InfMasking - CoMM, CoMM - Cross+Self, COrAL - InfMasking with Holm's adjustment over those 3;
 the targets (supervised R >= 0.95, every aligning method's R >= 0.95, CoMM above Cross+Self on
-S); steps and cells that stopped at the cap. Secondary (exploratory): usable bits, shortcut
+S); steps, cells that stopped at the cap and training hours a cell (both models; added
+2026-12-07 as a description, it judges nothing). Secondary (exploratory): usable bits, shortcut
 labels. Writes judgement.md and judgement.json into FOLDER and prints the markdown. A
 folder with missing cells is judged on the seeds it has, and says so.
 """
@@ -146,8 +147,9 @@ def judge(folder: Path = HERE) -> tuple[str, dict[str, object]]:
     record["targets"] = targets
     lines += ["", "## Steps and stopping (per model: group R/U and group S)", ""]
     lines += [
-        "| method | steps R/U (mean, range) | steps S | at the cap (models) |",
-        "|---|---|---|---|",
+        "| method | steps R/U (mean, range) | steps S | at the cap (models) "
+        "| hours a cell (mean, range) |",
+        "|---|---|---|---|---|",
     ]
     for method in (*METHODS, "supervised"):
         parts = []
@@ -158,7 +160,9 @@ def judge(folder: Path = HERE) -> tuple[str, dict[str, object]]:
             )
         rows = frame[(frame.method == method) & frame.label.isin(["R", "S"])]
         capped = int((rows["stop_reason"] == "cap").sum())
-        lines.append(f"| {method} | {parts[0]} | {parts[1]} | {capped} of {len(rows)} |")
+        hours = rows[rows.label == "R"]["train_seconds"] / 3600
+        wall = f"{hours.mean():.2f} ({hours.min():.2f}-{hours.max():.2f})" if len(hours) else "—"
+        lines.append(f"| {method} | {parts[0]} | {parts[1]} | {capped} of {len(rows)} | {wall} |")
     lines += ["", "## Secondary (exploratory): usable bits and shortcut labels", ""]
     columns = [*LABELS, *SHORTCUTS]
     lines += ["| method | " + " | ".join(f"{c} bits" for c in LABELS) + " | "
