@@ -91,3 +91,35 @@ def test_the_cpu_v1_preset_builds_the_committed_table_s_cells():
     assert all(committed[key] in hashes for key, hashes in v1.items())
     today = planned("cpu")
     assert all(committed.get(key) not in hashes for key, hashes in today.items())
+
+
+def test_the_ramp_config_is_v3_for_infmasking_with_lambda_ramped_over_the_stable_phase():
+    """configs/infmasking_ramp_over_budget.toml changes only InfMasking's schedules' horizon (its
+    lambda ramp) from the v3 grid, keeping the lr warm-up at v3's steps."""
+    from pathlib import Path
+
+    from synergy_lab.config import read_toml, run_config
+    from synergy_lab.runs.cells import settings_of
+
+    configs = Path(__file__).parents[1] / "configs"
+
+    def config(name: str):
+        return run_config(preset="cpu", file=read_toml(configs / name), file_name=name)
+
+    v3, ramp = (
+        config("trifeature_preregistered_v3.toml"),
+        config("infmasking_ramp_over_budget.toml"),
+    )
+    assert ramp.all_methods == ("infmasking",)
+    old, new = v3.train_of("infmasking"), ramp.train_of("infmasking")
+    changed = {
+        f.name for f in dataclasses.fields(old) if getattr(old, f.name) != getattr(new, f.name)
+    }
+    assert changed == {"epochs", "warmup_fraction"}
+    steps_per_epoch = 98  # v3's models: 11,760 steps = 1.2 x 100 epochs (stable phase + decay)
+    assert new.epochs == new.max_epochs == 100  # the ramp ends where the final decay begins
+    warmup = [round(c.warmup_fraction * c.epochs * steps_per_epoch) for c in (old, new)]
+    assert warmup == [29, 29]
+    # every other setting a cell hashes is v3's
+    a, b = settings_of(v3, "infmasking"), settings_of(ramp, "infmasking")
+    assert {k for k in a if a[k] != b[k]} == {"train"}
