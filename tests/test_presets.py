@@ -122,4 +122,4 @@ def test_the_ramp_config_is_v3_for_infmasking_with_lambda_ramped_over_the_stable
     assert warmup == [29, 29]
     # every other setting a cell hashes is v3's
     a, b = settings_of(v3, "infmasking"), settings_of(ramp, "infmasking")
-    assert {k for k in a if a[k] != b[k]} == {"train"}
+    assert {k for k in a.keys() | b.keys() if a.get(k) != b.get(k)} == {"train"}
