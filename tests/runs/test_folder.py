@@ -86,22 +86,18 @@ def test_settings_difference_reads_a_committed_folder_by_the_legacy_rules(tmp_pa
         settings_difference(tmp_path, variant(mask_ratio=0.25))
 
 
-def test_the_v3_grid_s_committed_cells_stay_finished_under_today_s_code():
-    """reports/trifeature-preregistered-v3 trains for many sessions and resumes with whatever code
-    is on main: a change that moved a setting's hash would retrain its finished cells (hours
-    each). Its recorded settings and every committed cell's hash must match what today's code
-    plans from its config."""
-    from synergy_lab.runs.folder import plan_cells
+def test_the_v3_config_file_still_describes_the_v3_grid():
+    """reports/trifeature-preregistered-v3 is resumed, session after session, from its config
+    file with whatever code is on main: the file must still give the folder's recorded settings
+    and its plan of 40 cells (that the cells it holds still read as finished is checked with the
+    other unfinished folders in test_legacy.py)."""
+    from synergy_lab.runs.folder import plan_cells, planned_cells
 
     repo = Path(__file__).resolve().parents[2]
     config_file = repo / "configs" / "trifeature_preregistered_v3.toml"
     config = run_config(preset="cpu", file=read_toml(config_file), file_name=str(config_file))
     folder = repo / "reports" / "trifeature-preregistered-v3"
     assert settings_difference(folder, config) is None
-    planned = {spec.key: spec for spec in plan_cells([({}, config)], None, None)}
+    planned = [spec.key for spec in plan_cells([({}, config)], None, None)]
     assert len(planned) == 40
-    committed = [json.loads(path.read_text()) for path in (folder / "cells").glob("*.json")]
-    assert len(committed) >= 8  # the cells of seeds 0 and 4 finished by 2026-12-07
-    for record in committed:
-        spec = planned[record["key"]]
-        assert record["hash"] in (spec.hash, spec.legacy_hash), record["key"]
+    assert set(planned) == set(planned_cells(folder))
