@@ -4,7 +4,8 @@ A cell file ``cells/<key>.json`` holds the hash of the settings that made it and
 tables (``results``, ``curves``, ...); each table name becomes ``<name>.csv`` in the run folder
 when the cells are merged. The file is written last and atomically, so its existence means the
 cell finished; the weights (``<key>.pt``) and the frozen probe-fit / test representations
-(``<key>.npz``) are written before it.
+(``<key>.npz``) are written before it. A cell of several models keeps each finished model's
+results in ``cells/parts/`` until the cell file is written (:func:`write_part`).
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ CELLS_DIR = "cells"
 #: file per cell, settings hash and group, removed once the cell file is written. A run stopped
 #: mid-cell resumes that model from its last finished epoch.
 RESUME_DIR = "resume"
+#: Under cells/: the results of each finished model of a cell that trains several (one per
+#: training group), one JSON file per cell, settings hash and group, removed once the cell file
+#: is written. Unlike resume states (weights, kept out of git) they are small enough to commit,
+#: so a cell stopped between its models, even in another checkout, trains only the rest.
+PARTS_DIR = "parts"
+PART_FORMAT = 1
 
 
 class CellFileError(ValueError):
@@ -150,6 +157,7 @@ class CellSpec:
             "weights": folder / f"{self.key}.pt",
             "representations": folder / f"{self.key}.npz",
             "resume": folder / RESUME_DIR / f"{self.key}-{self.hash}.pt",
+            "part": folder / PARTS_DIR / f"{self.key}-{self.hash}.json",
         }
 
     def make_dataset(self) -> MultimodalDataset:
@@ -228,7 +236,25 @@ def run_cell(
     representations: dict[str, np.ndarray] = {}
     group_weights: dict[str, str] = {}
     train_seconds = 0.0
-    for group, part in training_parts(spec.method, data, config.groups):
+    parts = training_parts(spec.method, data, config.groups)
+    # a cell of several models keeps each finished one's results (not with a dynamics hook,
+    # whose records span the models: those cells restart, as they do without resume states)
+    keep_parts = len(parts) > 1 and not config.probe_every
+    without_artefacts: list[str] = []  # groups read back from parts with no weights here
+    for group, part in parts:
+        kept = read_part(group_part_path(paths["part"], group), spec, group) if keep_parts else None
+        state = None if config.probe_every else group_path(paths["resume"], group)
+        if kept is not None:
+            say(
+                f"{spec.method:>12} seed {spec.seed}: group {group} finished in an earlier run; "
+                f"its results read from {PARTS_DIR}/"
+            )
+            row_parts.append(kept.rows)
+            curve_parts.append(kept.curves)
+            train_seconds += kept.train_seconds
+            if state is None or not state.is_file():  # another checkout: no weights here
+                without_artefacts.append(group)
+                continue
         # a supervised reference trains on an unbiased split of the labels it learns (the
         # probe split, or its group's own unbiased training pairs), the methods on train
         split = (
@@ -236,7 +262,7 @@ def run_cell(
             if spec.method == "supervised"
             else config.train.split
         )
-        if group:
+        if group and kept is None:
             say(
                 f"{spec.method:>12} seed {spec.seed}: training group {group} "
                 f"({', '.join(part.label_names)})"
@@ -249,8 +275,7 @@ def run_cell(
             else None
         )
         # a stopped run resumes this model from its last epoch (not with a dynamics hook,
-        # whose records would be lost: those cells restart)
-        state = None if hook else group_path(paths["resume"], group)
+        # whose records would be lost: those cells restart); a kept model's state is whole
         trained = train(
             spec.method,
             part,
@@ -263,9 +288,6 @@ def run_cell(
             on_epoch=hook,
             resume=state,
         )
-        train_seconds += trained.train_seconds
-        if trainable:
-            say(f"{spec.method:>12} seed {spec.seed}: evaluating (probes and PID)")
         weights = group_path(paths["weights"], group)
         atomic_write_with(weights, trained.save)
         group_weights[group] = weights.name
@@ -274,6 +296,11 @@ def run_cell(
         z_test = trained.represent(part.test.x1, part.test.x2)
         representations[representation_key("z_fit", group)] = z_fit
         representations[representation_key("z_test", group)] = z_test
+        if kept is not None:  # its weights and representations again; its results are kept
+            continue
+        train_seconds += trained.train_seconds
+        if trainable:
+            say(f"{spec.method:>12} seed {spec.seed}: evaluating (probes and PID)")
         rows = evaluate_representations(
             z_fit,
             z_test,
@@ -289,12 +316,27 @@ def run_cell(
         rows["stop_reason"] = trained.stop_reason
         # the label a supervised reference learned (the report gates rankings on it)
         rows["trained_on"] = getattr(spec.method_settings(part), "label", None)
+        curves = _curve_rows(trained, spec, group)
+        if keep_parts:
+            write_part(
+                group_part_path(paths["part"], group),
+                spec,
+                KeptModel(group, rows, curves, trained.train_seconds, trained.steps_trained),
+            )
         row_parts.append(rows)
-        curve_parts.append(_curve_rows(trained, spec, group))
-    atomic_write_with(
-        paths["representations"],
-        lambda handle: _save_arrays(handle, representations),
-    )
+        curve_parts.append(curves)
+    if without_artefacts:
+        # a cell is whole with every model's weights and representations or with none
+        # (:func:`check_artefacts`): those of the models read back are in another checkout
+        for name in group_weights.values():
+            (paths["cell"].parent / name).unlink(missing_ok=True)
+        group_weights.clear()
+        paths["representations"].unlink(missing_ok=True)
+    else:
+        atomic_write_with(
+            paths["representations"],
+            lambda handle: _save_arrays(handle, representations),
+        )
     rows = pd.concat(row_parts, ignore_index=True)
     results = cell_results(spec, rows, train_seconds)
     tables = {"results": results, "curves": pd.concat(curve_parts, ignore_index=True)}
@@ -312,20 +354,23 @@ def run_cell(
         "train_seconds": train_seconds,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "artefacts": {
-            "weights": next(iter(group_weights.values())),
-            "representations": paths["representations"].name,
+            "weights": next(iter(group_weights.values()), None),
+            "representations": None if without_artefacts else paths["representations"].name,
             "groups": {
                 g: {"labels": list(lab)}
                 for g, lab in group_labels(spec.method, data, config.groups)
             },
             "group_weights": group_weights,
+            # models whose results were read from cells/parts/, trained in another checkout
+            **({"kept_without_weights": without_artefacts} if without_artefacts else {}),
         },
         "tables": {name: _table_record(table) for name, table in tables.items()},
     }
     text = json.dumps(record, default=_to_python) + "\n"
     atomic_write_bytes(paths["cell"], text.encode())
-    for group in group_weights:
+    for group, _ in parts:
         group_path(paths["resume"], group).unlink(missing_ok=True)
+        group_part_path(paths["part"], group).unlink(missing_ok=True)
     if merge:
         merge_cells(out_dir)
     return {
@@ -511,6 +556,57 @@ def group_labels(
     return [(name, part.label_names) for name, part in training_parts(method, data, groups)]
 
 
+def group_part_path(path: Path, group: str) -> Path:
+    """``cells/parts/<key>-<hash>--<group>.json``: the kept results of one model of a cell."""
+    return path.with_name(f"{path.name[: -len(path.suffix)]}--{group}.json")
+
+
+@dataclass(frozen=True)
+class KeptModel:
+    """The results of one finished model of a cell of several, as its part file keeps them:
+    its result rows (one per label of its group), its loss-curve rows, its training seconds."""
+
+    group: str
+    rows: pd.DataFrame
+    curves: pd.DataFrame
+    train_seconds: float
+    steps: int
+
+
+def write_part(path: Path, spec: CellSpec, kept: KeptModel) -> None:
+    """Write one finished model's results (atomically) for the cell's other models to follow."""
+    record = {
+        "format": PART_FORMAT,
+        "key": spec.key,
+        "hash": spec.hash,
+        "group": kept.group,
+        "train_seconds": kept.train_seconds,
+        "steps": kept.steps,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "tables": {"rows": _table_record(kept.rows), "curves": _table_record(kept.curves)},
+    }
+    atomic_write_bytes(path, (json.dumps(record, default=_to_python) + "\n").encode())
+
+
+def read_part(path: Path, spec: CellSpec, group: str) -> KeptModel | None:
+    """The kept results of ``group``'s model of ``spec``'s cell; None if there is no such file
+    or it is not whole, or was made with other settings (the model is trained again)."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+        if (record["format"], record["hash"], record["group"]) != (PART_FORMAT, spec.hash, group):
+            return None
+        tables = {
+            name: pd.DataFrame(table["data"], columns=table["columns"]).infer_objects()
+            for name, table in record["tables"].items()
+        }
+        return KeptModel(
+            group, tables["rows"], tables["curves"], float(record["train_seconds"]),
+            int(record["steps"]),
+        )  # fmt: skip
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return None
+
+
 def group_path(path: Path, group: str) -> Path:
     """``cells/<key>.pt`` for a single model, ``cells/<key>--<group>.pt`` for a group's."""
     return path if not group else path.with_name(f"{path.name[: -len(path.suffix)]}--{group}.pt")
@@ -545,7 +641,8 @@ def check_artefacts(record: CellRecord, cells_dir: Path, *, required: bool = Fal
     cells_dir = Path(cells_dir)
     weights = record.artefacts.get("group_weights") or {"": record.artefacts.get("weights")}
     names = [str(name) for name in weights.values() if name]
-    representations = cells_dir / str(record.artefacts.get("representations", f"{record.key}.npz"))
+    saved = record.artefacts.get("representations") or f"{record.key}.npz"
+    representations = cells_dir / str(saved)
     paths = [*(cells_dir / name for name in names), representations]
     if not required and not any(path.exists() for path in paths):
         return

@@ -28,6 +28,7 @@ from synergy_lab.methods import METHODS
 from synergy_lab.results import RESULT_COLUMNS, grid_columns, read_results
 from synergy_lab.runs.cells import (
     CELLS_DIR,
+    PARTS_DIR,
     RESUME_DIR,
     CellFileError,
     CellSpec,
@@ -629,16 +630,24 @@ def run_cells(
 @dataclass(frozen=True)
 class ModelInTraining:
     """A model of an unfinished cell with a resume state: the cell's key, its training group
-    ("" for a single-model cell) and how far it has trained."""
+    ("" for a single-model cell) and how far it has trained; ``kept`` if it has finished and
+    its results wait in ``cells/parts/`` for the cell's other models."""
 
     key: str
     group: str
     progress: TrainingProgress
+    kept: bool = False
 
     def describe(self) -> str:
         """One line: steps of the end, time so far and to go at its own rate, newest check."""
         p = self.progress
         name = f"{self.key} {self.group}".strip()
+        if self.kept:
+            return (
+                f"{name}: trained ({p.step:,} steps, {_duration(p.seconds)}) and evaluated, "
+                f"results kept in {CELLS_DIR}/{PARTS_DIR}/; its cell is written after its other "
+                "groups"
+            )
         if p.end_is_sure and p.step >= p.end:
             return f"{name}: trained ({p.step:,} steps); its cell is written after its other groups"
         most = "" if p.end_is_sure else "at most "
@@ -712,6 +721,8 @@ class FolderStatus:
 
 #: ``cells/resume/<key>-<hash>.pt`` or ``...--<group>.pt`` (``CellSpec.paths``, ``group_path``)
 _RESUME_NAME = re.compile(r"(?P<key>.+)-[0-9a-f]{16}(?:--(?P<group>[^.]+))?\.pt")
+#: ``cells/parts/<key>-<hash>--<group>.json`` (``group_part_path``)
+_PART_NAME = re.compile(r"(?P<key>.+)-[0-9a-f]{16}--(?P<group>[^.]+)\.json")
 
 
 def method_of_key(key: str) -> str | None:
@@ -728,10 +739,23 @@ def _folder_config(out_dir: Path) -> RunConfig | None:
 
 
 def models_in_training(out_dir: Path, finished: Collection[str] = ()) -> list[ModelInTraining]:
-    """The resume states under ``cells/resume/`` of cells not in ``finished``, read (a state that
-    cannot be read, e.g. one from an older version, is left out)."""
+    """The resume states under ``cells/resume/`` and the kept models under ``cells/parts/`` of
+    cells not in ``finished``, read (a file that cannot be read, e.g. one from an older version,
+    is left out; a kept model's resume state is not listed again)."""
     config = _folder_config(out_dir)
     found = []
+    for path in sorted((out_dir / CELLS_DIR / PARTS_DIR).glob("*.json")):
+        match = _PART_NAME.fullmatch(path.name)
+        if match is None or match["key"] in finished:
+            continue
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+            steps, seconds = int(record["steps"]), float(record["train_seconds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        done = TrainingProgress(steps, steps, True, seconds, ())
+        found.append(ModelInTraining(match["key"], match["group"], done, kept=True))
+    kept = {(model.key, model.group) for model in found}
     for path in sorted((out_dir / CELLS_DIR / RESUME_DIR).glob("*.pt")):
         match = _RESUME_NAME.fullmatch(path.name)
         if match is None or match["key"] in finished:
@@ -742,8 +766,9 @@ def models_in_training(out_dir: Path, finished: Collection[str] = ()) -> list[Mo
             progress = read_progress(path, train_config.cooldown_fraction)
         except Exception:  # noqa: BLE001 - a damaged or foreign state only goes unreported
             continue
-        found.append(ModelInTraining(match["key"], match["group"] or "", progress))
-    return found
+        if (match["key"], match["group"] or "") not in kept:
+            found.append(ModelInTraining(match["key"], match["group"] or "", progress))
+    return sorted(found, key=lambda model: (model.key, model.group))
 
 
 def folder_status(out_dir: Path) -> FolderStatus:

@@ -400,3 +400,110 @@ def test_a_cell_stopped_mid_training_resumes_its_model_from_the_last_epoch(
     pd.testing.assert_frame_equal(
         resumed.drop(columns="train_seconds"), whole.drop(columns="train_seconds")
     )
+
+
+def _two_model_config(tiny):
+    """clip on a small Trifeatures task: one model per training group, R/U then S."""
+    import dataclasses
+
+    from synthetic import TaskConfig
+
+    return dataclasses.replace(
+        tiny(methods=("clip",)),
+        task="trifeature",
+        task_config=TaskConfig(n_samples=400, image_size=16, trifeature_eval="shared"),
+    )
+
+
+@pytest.mark.slow
+def test_a_cell_stopped_between_its_models_trains_only_the_rest_even_in_another_checkout(
+    tmp_path, tiny, monkeypatch
+):
+    """A cell's finished model leaves its results in cells/parts/ (committed with the cell
+    files): a run stopped before the cell's next model, resumed in a copy that holds neither
+    weights nor resume states, trains only that next model and gives the same numbers."""
+    import shutil
+
+    import synthetic
+
+    config = _two_model_config(tiny)
+    groups = {g.name: g.labels for g in synthetic.make_dataset(
+        "trifeature", config.task_config, seed=0).training_groups}  # fmt: skip
+    whole = run_experiment(config, tmp_path / "whole")
+
+    real = cells.train
+
+    def stop_before_the_s_model(method, data, *args, **kwargs):
+        if data.label_names == groups["S"]:
+            raise _Stopped
+        return real(method, data, *args, **kwargs)
+
+    monkeypatch.setattr(cells, "train", stop_before_the_s_model)
+    with pytest.raises(_Stopped):
+        run_experiment(config, tmp_path / "stopped")
+    monkeypatch.undo()
+    stopped = tmp_path / "stopped" / "cells"
+    (part,) = (stopped / "parts").iterdir()
+    assert part.name.startswith("clip-seed0-") and part.name.endswith("--RU.json")
+    (kept,) = folder_status(tmp_path / "stopped").training
+    assert (kept.key, kept.group, kept.kept) == ("clip-seed0", "RU", True)
+    assert "results kept in cells/parts/" in kept.describe()
+
+    # another checkout: the committed files travel (cell files, parts), weights and states don't
+    clone = tmp_path / "clone"
+    shutil.copytree(tmp_path / "stopped", clone, ignore=shutil.ignore_patterns("*.pt", "*.npz"))
+    calls = _record_training(monkeypatch)
+    resumed = run_experiment(config, clone)
+    assert [d.label_names for _, d, _ in calls] == [groups["S"]]  # R/U is not trained again
+    pd.testing.assert_frame_equal(
+        resumed.drop(columns="train_seconds"), whole.drop(columns="train_seconds")
+    )
+    curves = [pd.read_csv(tmp_path / d / "curves.csv") for d in ("whole", "clone")]
+    pd.testing.assert_frame_equal(*curves)
+    record = read_cell(clone / "cells" / "clip-seed0.json")
+    assert record.artefacts["kept_without_weights"] == ["RU"]
+    assert record.artefacts["group_weights"] == {}  # a results-only cell, as committed ones are
+    assert sorted(p.name for p in (clone / "cells").rglob("*.*")) == ["clip-seed0.json"]
+    calls.clear()
+    run_experiment(config, clone)
+    assert calls == []  # finished: nothing retrains
+
+    # the same checkout: the R/U model's finished state is here, so the cell keeps its
+    # weights and representations; its results are still read from the part, not re-evaluated
+    evaluated = []
+    real_evaluate = cells.evaluate_representations
+    monkeypatch.setattr(
+        cells,
+        "evaluate_representations",
+        lambda *a, **k: evaluated.append(a[2].label_names) or real_evaluate(*a, **k),
+    )
+    here = run_experiment(config, tmp_path / "stopped")
+    assert evaluated == [groups["S"]]
+    pd.testing.assert_frame_equal(
+        here.drop(columns="train_seconds"), whole.drop(columns="train_seconds")
+    )
+    with np.load(stopped / "clip-seed0.npz") as saved:
+        assert set(saved.files) == {"z_fit--RU", "z_test--RU", "z_fit--S", "z_test--S"}
+    assert not list((stopped / "parts").iterdir()) and not list((stopped / "resume").iterdir())
+
+
+def test_a_part_file_of_other_settings_or_damaged_is_not_read(tmp_path, tiny):
+    """read_part gives None (the model trains again) for another hash, group or a torn file."""
+    import dataclasses
+
+    config = tiny(methods=("clip",))
+    spec = cells.CellSpec("xor", "clip", 0, config)
+    rows = pd.DataFrame({"label": ["Y"], "probe_accuracy": [0.75]})
+    curves = pd.DataFrame({"step": [1, 2], "part": ["RU/loss"] * 2, "value": [4.1, 4.0]})
+    path = cells.group_part_path(spec.paths(tmp_path)["part"], "RU")
+    path.parent.mkdir(parents=True)
+    cells.write_part(path, spec, cells.KeptModel("RU", rows, curves, 12.5, 2))
+    kept = cells.read_part(path, spec, "RU")
+    assert kept is not None and (kept.train_seconds, kept.steps) == (12.5, 2)
+    pd.testing.assert_frame_equal(kept.rows, rows)
+    pd.testing.assert_frame_equal(kept.curves, curves)
+    other = dataclasses.replace(spec, config=tiny(methods=("clip",), epochs=2))
+    assert cells.read_part(path, other, "RU") is None
+    assert cells.read_part(path, spec, "S") is None
+    path.write_bytes(path.read_bytes()[:-20])
+    assert cells.read_part(path, spec, "RU") is None
