@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import platform
 import time
 import zipfile
 import zlib
@@ -167,6 +168,21 @@ class CellSpec:
         if data is None:
             data = synthetic.make_dataset(self.config.task, self.config.task_config, seed=self.seed)
         return data.for_selection() if self.scored_on == "validation" else data
+
+
+def machine_versions() -> dict[str, str]:
+    """Library versions and the vector unit torch's CPU kernels use (e.g. "AVX512"): another
+    CPU or version moves the last digits of a training, so runs and cells record theirs."""
+    import scipy
+
+    return {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pd.__version__,
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+    }
 
 
 def _table_record(frame: pd.DataFrame) -> dict[str, Any]:
@@ -353,6 +369,8 @@ def run_cell(
         "order": spec.order,
         "train_seconds": train_seconds,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        # the machine that wrote the cell (a resumed model may have started on another)
+        "machine": machine_versions(),
         "artefacts": {
             "weights": next(iter(group_weights.values()), None),
             "representations": None if without_artefacts else paths["representations"].name,

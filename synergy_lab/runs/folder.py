@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import platform
 import re
 import subprocess
 from collections.abc import Callable, Collection, Mapping, Sequence
@@ -34,6 +33,7 @@ from synergy_lab.runs.cells import (
     CellSpec,
     check_artefacts,
     dataset_fingerprint,
+    machine_versions,
     merge_cells,
     read_cell,
     settings_of,
@@ -73,19 +73,6 @@ class RunOutcome:
     job_ids: list[str] = field(default_factory=list)
 
 
-def _versions() -> dict[str, str]:
-    import numpy
-    import scipy
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": numpy.__version__,
-        "scipy": scipy.__version__,
-        "pandas": pd.__version__,
-    }
-
-
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(
@@ -108,7 +95,7 @@ def config_record(
     a user's dataset its name, split sizes and preprocessing (e.g. standardised features)."""
     record: dict[str, Any] = {
         "config": dataclasses.asdict(config),
-        "versions": _versions(),
+        "versions": machine_versions(),
         "device": str(device),
         "git_commit": _git_commit(),
         "started": datetime.now().isoformat(timespec="seconds"),

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 import synergy_lab.runs.cells as cells
 from synergy_lab.results import RESULT_COLUMNS, read_results
@@ -41,6 +42,9 @@ def test_each_cell_is_a_file_with_its_hash_and_results_are_merged(tmp_path, tiny
     assert files == ["clip-seed0.json", "clip-seed1.json", "random-seed0.json", "random-seed1.json"]
     record = read_cell(tmp_path / "cells" / "clip-seed1.json")
     assert len(record.hash) == 16 and record.seed == 1
+    machine = json.loads((tmp_path / "cells" / "clip-seed1.json").read_text())["machine"]
+    assert machine["torch"] == torch.__version__  # where it was made: the last digits move
+    assert machine["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
     assert (tmp_path / "cells" / "clip-seed1.pt").is_file()
     merged = read_results(tmp_path / "results.csv")
     assert len(merged) == len(frame) == 4 * 4  # 4 cells x 4 labels of xor

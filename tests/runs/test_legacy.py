@@ -96,8 +96,12 @@ def test_the_old_folder_reevaluates_unchanged_and_its_weights_load(tmp_path: Pat
     probe = ProbeConfig(l2_grid=(1e-3,), max_iter=30, calibrate=False)
     again = reevaluate(folder, probe)
     before = pd.read_csv(FIXTURE / "results.csv")
-    for column in ("probe_accuracy", "usable_bits", "gt_synergy"):
-        assert again[column].to_numpy() == pytest.approx(before[column].to_numpy()), column
+    # the probes are refitted (30 L-BFGS steps in float32): another CPU's vector unit (AVX2,
+    # AVX-512) moves the last digits, so the bits agree to 1e-3 (seen: 4e-5), not to 1e-6
+    tolerance = {"probe_accuracy": 1e-4, "usable_bits": 1e-3, "gt_synergy": 1e-9}
+    for column, close in tolerance.items():
+        expected = pytest.approx(before[column].to_numpy(), abs=close)
+        assert again[column].to_numpy() == expected, column
     model = TrainedModel.load(folder / "cells" / "infmasking-seed0.pt")
     assert model.method_config == InfMaskingSettings(mask_ratio=0.5, num_masks=2)
 
