@@ -189,6 +189,19 @@ def _table_record(frame: pd.DataFrame) -> dict[str, Any]:
     return {"columns": list(frame.columns), "data": frame.to_numpy(dtype=object).tolist()}
 
 
+def _tables_of(record: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The named tables of a cell or part record, as :func:`_table_record` wrote them."""
+    return {
+        name: pd.DataFrame(table["data"], columns=table["columns"]).infer_objects()
+        for name, table in record.items()
+    }
+
+
+def _write_record(path: Path, record: dict[str, Any]) -> None:
+    """A cell or part record as one line of JSON, written atomically."""
+    atomic_write_bytes(path, (json.dumps(record, default=_to_python) + "\n").encode())
+
+
 def _to_python(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
@@ -384,8 +397,7 @@ def run_cell(
         },
         "tables": {name: _table_record(table) for name, table in tables.items()},
     }
-    text = json.dumps(record, default=_to_python) + "\n"
-    atomic_write_bytes(paths["cell"], text.encode())
+    _write_record(paths["cell"], record)
     for group, _ in parts:
         group_path(paths["resume"], group).unlink(missing_ok=True)
         group_part_path(paths["part"], group).unlink(missing_ok=True)
@@ -455,10 +467,7 @@ def read_cell(path: Path) -> CellRecord:
     if not isinstance(record, dict) or record.get("format") != CELL_FORMAT:
         raise CellFileError(f"{path} is not a cell file of format {CELL_FORMAT}")
     try:
-        tables = {
-            name: pd.DataFrame(table["data"], columns=table["columns"]).infer_objects()
-            for name, table in record["tables"].items()
-        }
+        tables = _tables_of(record["tables"])
         cell = CellRecord(
             key=str(record["key"]),
             hash=str(record["hash"]),
@@ -603,7 +612,7 @@ def write_part(path: Path, spec: CellSpec, kept: KeptModel) -> None:
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "tables": {"rows": _table_record(kept.rows), "curves": _table_record(kept.curves)},
     }
-    atomic_write_bytes(path, (json.dumps(record, default=_to_python) + "\n").encode())
+    _write_record(path, record)
 
 
 def read_part(path: Path, spec: CellSpec, group: str) -> KeptModel | None:
@@ -613,10 +622,7 @@ def read_part(path: Path, spec: CellSpec, group: str) -> KeptModel | None:
         record = json.loads(Path(path).read_text(encoding="utf-8"))
         if (record["format"], record["hash"], record["group"]) != (PART_FORMAT, spec.hash, group):
             return None
-        tables = {
-            name: pd.DataFrame(table["data"], columns=table["columns"]).infer_objects()
-            for name, table in record["tables"].items()
-        }
+        tables = _tables_of(record["tables"])
         return KeptModel(
             group, tables["rows"], tables["curves"], float(record["train_seconds"]),
             int(record["steps"]),
